@@ -1,0 +1,51 @@
+# datasurface.yellow — developer and lab entry points. Every target prepares what it needs itself
+# (scripts/setup.sh: apt packages when root, .venv, the collection self-link).
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV := $(CURDIR)/.venv
+export PATH := $(VENV)/bin:$(PATH)
+export ANSIBLE_COLLECTIONS_PATH := $(CURDIR)/.collections
+export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
+export CONTAINERS_CONF := $(CURDIR)/tests/lab/containers.conf
+export ANSIBLE_FORCE_COLOR := false
+export PY_COLORS := 0
+
+.PHONY: help setup lab lab-down lab-image test lint sanity unit integration molecule build changelog
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+
+setup: ## Install system packages (as root), the pinned .venv and the collection self-link
+	@scripts/setup.sh
+
+lab-image: setup ## Build (once) the Debian bookworm base image for the lab and molecule
+	@tests/lab/build_base_image.sh
+
+lab: lab-image ## Bring up the local lab and run site.yml against it
+	ansible-playbook tests/lab/up.yml -i inventories/lab
+	ansible-playbook site.yml -i inventories/lab
+
+lab-down: setup ## Remove the lab containers and network
+	ansible-playbook tests/lab/down.yml -i inventories/lab
+
+test: setup ## Everything CI runs: lint, sanity, unit, build, integration, molecule
+	@scripts/test.sh
+
+lint: setup ## ansible-lint (production profile) and yamllint
+	@scripts/test.sh lint
+
+sanity: setup ## ansible-test sanity on a copy at .cache/ansible_collections/datasurface/yellow
+	@scripts/test.sh sanity
+
+unit: setup ## pytest unit tests
+	@scripts/test.sh unit
+
+integration: lab-image ## pytest tests that run playbooks against lab containers
+	@scripts/test.sh integration
+
+molecule: lab-image ## molecule test for every role scenario
+	@scripts/test.sh molecule
+
+build: setup ## ansible-galaxy collection build into .cache/build
+	@scripts/test.sh build

@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# Run the quality gates. With no argument: every stage, in order, even after a failure; exits
+# non-zero when any stage failed. With arguments: only those stages.
+#   stages: lint changelog sanity unit build integration molecule
+# Expects scripts/setup.sh to have run (the Makefile's `test` target does it).
+set -uo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+export PATH="$root/.venv/bin:$PATH"
+export ANSIBLE_COLLECTIONS_PATH="$root/.collections"
+export ANSIBLE_CONFIG="$root/ansible.cfg"
+export CONTAINERS_CONF="$root/tests/lab/containers.conf"
+export ANSIBLE_FORCE_COLOR=false PY_COLORS=0 ANSIBLE_NOCOLOR=1
+logs=$root/.cache/logs
+mkdir -p "$logs"
+
+stage_lint() {
+  ansible-lint --offline --profile production
+}
+
+stage_changelog() {
+  antsibull-changelog lint
+}
+
+stage_sanity() {
+  # ansible-test wants the collection at .../ansible_collections/<ns>/<name> as a real directory.
+  local base=$root/.cache/sanity
+  local dest=$base/ansible_collections/datasurface/yellow
+  rm -rf "$base"
+  mkdir -p "$dest"
+  git ls-files -co --exclude-standard -z | rsync -a --from0 --files-from=- ./ "$dest/"
+  (cd "$dest" && ansible-test sanity --venv --python 3.11 --color no)
+}
+
+stage_unit() {
+  python -m pytest tests/unit -q -p no:cacheprovider
+}
+
+stage_build() {
+  local out=$root/.cache/build
+  rm -rf "$out"
+  mkdir -p "$out/collections"
+  ansible-galaxy collection build --force --output-path "$out" &&
+    ansible-galaxy collection install --offline --no-deps -p "$out/collections" "$out"/datasurface-yellow-*.tar.gz &&
+    ANSIBLE_COLLECTIONS_PATH="$out/collections" ansible-doc -t filter datasurface.yellow.pg_host_problems >/dev/null &&
+    ANSIBLE_COLLECTIONS_PATH="$out/collections" ansible-doc -t role datasurface.yellow.postgres_host >/dev/null &&
+    echo "built and installed: $(ls "$out"/datasurface-yellow-*.tar.gz)"
+}
+
+stage_integration() {
+  tests/lab/build_base_image.sh && python -m pytest tests/integration -q -p no:cacheprovider
+}
+
+stage_molecule() {
+  tests/lab/build_base_image.sh || return 1
+  local scenario rc=0
+  for scenario in $(scripts/molecule_scenarios.sh); do
+    echo "--- molecule test -s $scenario"
+    molecule test -s "$scenario" 2>&1 | tee "$logs/molecule-$scenario.log"
+    if [ "${PIPESTATUS[0]}" -ne 0 ]; then
+      rc=1
+      continue
+    fi
+    # The converge/idempotence/verify runs are at -v: no secret from the scenario may show up.
+    python scripts/assert_no_secrets.py "$logs/molecule-$scenario.log" "molecule/$scenario" || rc=1
+  done
+  return $rc
+}
+
+all_stages=(lint changelog sanity unit build integration molecule)
+stages=("$@")
+[ ${#stages[@]} -eq 0 ] && stages=("${all_stages[@]}")
+
+passed=()
+failed=()
+for stage in "${stages[@]}"; do
+  if ! declare -F "stage_$stage" >/dev/null; then
+    echo "unknown stage: $stage (stages: ${all_stages[*]})" >&2
+    exit 2
+  fi
+  echo "=== $stage"
+  start=$SECONDS
+  if "stage_$stage"; then
+    passed+=("$stage")
+    echo "=== $stage: passed ($((SECONDS - start)) s)"
+  else
+    failed+=("$stage")
+    echo "=== $stage: FAILED ($((SECONDS - start)) s)"
+  fi
+done
+
+echo
+echo "passed: ${passed[*]:-none}"
+echo "failed: ${failed[*]:-none}"
+echo "stages: ${#passed[@]} passed, ${#failed[@]} failed"
+[ ${#failed[@]} -eq 0 ]

@@ -1,0 +1,200 @@
+# Copyright: (c) 2026, DataSurface Yellow maintainers
+# Apache License 2.0 (see LICENSE)
+"""Input checks that argument specs cannot express (formats, cross-references, safety rules).
+
+Each ``*_problems`` function takes the role's variables as a mapping and returns a list of
+human-readable problems, each starting with the variable it is about. An empty list means the
+input is acceptable. Messages never repeat a secret's value.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+# PostgreSQL identifiers we create without quoting tricks: letters, digits, underscore, dollar and
+# hyphen (the platform's `postgres-cqrs-af3` database), at most 63 bytes (NAMEDATALEN - 1).
+PG_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_$-]*$")
+PG_IDENTIFIER_MAX_BYTES = 63
+PG_RESERVED_ROLE_NAMES = frozenset({"public", "none", "current_user", "session_user", "current_role"})
+PG_STRONG_METHODS = frozenset({"scram-sha-256"})
+PG_WEAK_METHODS = frozenset({"md5", "password", "trust"})
+PG_SUPPORTED_OS_FAMILIES = frozenset({"Debian"})
+LISTEN_ADDRESSES = re.compile(r"^[A-Za-z0-9_.:*, -]+$")
+
+
+def cidr_problem(value: Any) -> str | None:
+    """Return why ``value`` is not a network in CIDR notation, or None."""
+    if not isinstance(value, str) or "/" not in value:
+        return f"{value!r} is not in CIDR notation (address/prefix, e.g. 10.244.0.0/16)"
+    try:
+        ipaddress.ip_network(value, strict=True)
+    except ValueError as exc:
+        try:
+            network = ipaddress.ip_network(value, strict=False)
+        except ValueError:
+            return f"{value!r} is not a valid CIDR ({exc})"
+        return f"{value!r} has host bits set; the network is {network}"
+    return None
+
+
+def is_catch_all_cidr(value: str) -> bool:
+    """True for networks that admit every address (0.0.0.0/0, ::/0)."""
+    return ipaddress.ip_network(value, strict=False).prefixlen == 0
+
+
+def identifier_problem(value: Any, what: str = "name") -> str | None:
+    """Return why ``value`` is not an acceptable PostgreSQL identifier, or None."""
+    if not isinstance(value, str) or not value:
+        return f"{what} must be a non-empty string"
+    if len(value.encode("utf-8")) > PG_IDENTIFIER_MAX_BYTES:
+        return f"{what} {value!r} is longer than {PG_IDENTIFIER_MAX_BYTES} bytes"
+    if not PG_IDENTIFIER.match(value):
+        return (
+            f"{what} {value!r} may contain only letters, digits, '_', '$' and '-' and must start with "
+            "a letter or '_' (quotes, semicolons and spaces are refused)"
+        )
+    return None
+
+
+def role_name_problem(value: Any) -> str | None:
+    """Identifier rules plus the names PostgreSQL reserves for roles."""
+    problem = identifier_problem(value, "role name")
+    if problem:
+        return problem
+    if value.lower() in PG_RESERVED_ROLE_NAMES or value.lower().startswith("pg_"):
+        return f"role name {value!r} is reserved by PostgreSQL"
+    return None
+
+
+def secret_problem(value: Any) -> str | None:
+    """Return why ``value`` cannot be used as a password (never echoing it), or None."""
+    if value is None or (isinstance(value, str) and value.strip() == ""):
+        return "must be a non-empty string (set it from an Ansible Vault variable)"
+    if not isinstance(value, str):
+        return "must be a string"
+    if "\x00" in value:
+        return "must not contain a NUL character"
+    return None
+
+
+def _as_list(values: Mapping[str, Any], key: str, problems: list[str], required: bool = False) -> Sequence[Any]:
+    """The list stored under ``key``; records a problem when it is not a list (or empty and required)."""
+    value = values.get(key)
+    if value is None and not required:
+        return []
+    if isinstance(value, (str, bytes)) or not isinstance(value, Sequence):
+        problems.append(f"{key}: must be a list")
+        return []
+    if required and not value:
+        problems.append(f"{key}: must not be empty")
+    return value
+
+
+def _unique_names(items: Sequence[Any], key: str, problems: list[str]) -> list[str]:
+    names: list[str] = []
+    for index, item in enumerate(items):
+        if not isinstance(item, Mapping):
+            problems.append(f"{key}[{index}]: must be a mapping with a 'name'")
+            continue
+        name = item.get("name")
+        if name in names:
+            problems.append(f"{key}[{index}].name: {name!r} is listed twice")
+        names.append(name)
+    return names
+
+
+def postgres_host_problems(values: Mapping[str, Any], os_family: str | None = None) -> list[str]:
+    """Check the postgres_host role's variables; see roles/postgres_host/meta/argument_specs.yml."""
+    problems: list[str] = []
+
+    if os_family is not None and os_family not in PG_SUPPORTED_OS_FAMILIES:
+        problems.append(
+            f"ansible_facts.os_family: {os_family!r} is not supported by postgres_host "
+            f"(supported: {', '.join(sorted(PG_SUPPORTED_OS_FAMILIES))}: Debian and Ubuntu)"
+        )
+
+    allow_weak = bool(values.get("yellow_pg_allow_weak_auth", False))
+    allow_any = bool(values.get("yellow_pg_allow_any_source", False))
+
+    method = values.get("yellow_pg_hba_method", "scram-sha-256")
+    if method in PG_WEAK_METHODS and not allow_weak:
+        problems.append(
+            f"yellow_pg_hba_method: {method!r} is refused (passwords would travel or be stored weakly, "
+            "or not be checked at all); use 'scram-sha-256', or set yellow_pg_allow_weak_auth: true to opt in"
+        )
+    elif method not in PG_STRONG_METHODS | PG_WEAK_METHODS:
+        problems.append(f"yellow_pg_hba_method: {method!r} is not one of scram-sha-256, md5, password, trust")
+
+    cidrs = _as_list(values, "yellow_pg_hba_cidrs", problems, required=True)
+    for index, cidr in enumerate(cidrs):
+        problem = cidr_problem(cidr)
+        if problem:
+            problems.append(f"yellow_pg_hba_cidrs[{index}]: {problem}")
+        elif is_catch_all_cidr(cidr) and not allow_any:
+            problems.append(
+                f"yellow_pg_hba_cidrs[{index}]: {cidr!r} admits every address; list the cluster's networks "
+                "instead, or set yellow_pg_allow_any_source: true to opt in"
+            )
+
+    listen = values.get("yellow_pg_listen_addresses", "*")
+    if not isinstance(listen, str) or not LISTEN_ADDRESSES.match(listen):
+        problems.append(
+            "yellow_pg_listen_addresses: must be '*' or a comma-separated list of host names/addresses"
+        )
+
+    users = _as_list(values, "yellow_pg_users", problems, required=True)
+    user_names = _unique_names(users, "yellow_pg_users", problems)
+    for index, user in enumerate(users):
+        if not isinstance(user, Mapping):
+            continue
+        problem = role_name_problem(user.get("name"))
+        if problem:
+            problems.append(f"yellow_pg_users[{index}].name: {problem}")
+        problem = secret_problem(user.get("password"))
+        if problem:
+            problems.append(f"yellow_pg_users[{index}].password ({user.get('name')!s}): {problem}")
+
+    owner_choices = set(user_names) | {values.get("yellow_pg_os_user", "postgres")}
+    default_owner = values.get("yellow_pg_database_owner")
+    if default_owner is not None:
+        problem = role_name_problem(default_owner) if default_owner != "postgres" else None
+        if problem:
+            problems.append(f"yellow_pg_database_owner: {problem}")
+        elif default_owner not in owner_choices:
+            problems.append(
+                f"yellow_pg_database_owner: {default_owner!r} is not one of the platform users in yellow_pg_users"
+            )
+
+    databases = _as_list(values, "yellow_pg_databases", problems)
+    database_names = _unique_names(databases, "yellow_pg_databases", problems)
+    for index, database in enumerate(databases):
+        if not isinstance(database, Mapping):
+            continue
+        problem = identifier_problem(database.get("name"), "database name")
+        if problem:
+            problems.append(f"yellow_pg_databases[{index}].name: {problem}")
+        owner = database.get("owner")
+        if owner is not None and owner not in owner_choices:
+            problems.append(
+                f"yellow_pg_databases[{index}].owner: {owner!r} is not one of the platform users in yellow_pg_users"
+            )
+
+    merge_db = values.get("yellow_pg_merge_database")
+    if merge_db is not None and merge_db not in database_names:
+        problems.append(f"yellow_pg_merge_database: {merge_db!r} is not one of the databases in yellow_pg_databases")
+
+    schema = values.get("yellow_pg_merge_schema", "public")
+    problem = identifier_problem(schema, "schema name")
+    if problem:
+        problems.append(f"yellow_pg_merge_schema: {problem}")
+
+    for index, role in enumerate(_as_list(values, "yellow_pg_default_privileges_for", problems)):
+        if role not in owner_choices:
+            problems.append(
+                f"yellow_pg_default_privileges_for[{index}]: {role!r} is not one of the platform users in yellow_pg_users"
+            )
+
+    return problems

@@ -10,12 +10,13 @@ from typing import Any
 Rule = dict[str, Any]
 
 
-def _key(contype: str, databases: str, users: str, address: str) -> tuple[str, str, str, str]:
-    return (contype, databases, users, address)
+def _atoms(contype: str, databases: str, users: str, address: str) -> set[tuple[str, str, str, str]]:
+    """One key per (database, user) pair: postgresql_pg_hba writes comma lists as one line per pair."""
+    return {(contype, database, user, address) for database in databases.split(",") for user in users.split(",")}
 
 
 def wanted_rules(cidrs: Iterable[str], databases: Sequence[str], users: Sequence[str], method: str, marker: str) -> list[Rule]:
-    """One `host` rule per network, limited to the platform's databases and users."""
+    """One `host` rule per network, limited to the platform's databases and users (comma lists)."""
     return [
         {
             "contype": "host",
@@ -33,10 +34,13 @@ def wanted_rules(cidrs: Iterable[str], databases: Sequence[str], users: Sequence
 def stale_rules(hba_text: str, wanted: Iterable[Rule], marker: str) -> list[Rule]:
     """Rules carrying ``marker`` in ``hba_text`` that ``wanted`` no longer has, as `state: absent` rules.
 
-    A rule is identified like postgresql_pg_hba does: by type, databases, users and address; a
-    changed method on the same key is an update, not a stale rule.
+    postgresql_pg_hba stores a rule with comma-separated databases or users as one line per
+    (database, user) pair and identifies a line by type, database, user and address (a changed
+    method on the same key is an update). Both sides are therefore compared pair by pair.
     """
-    keep = {_key(r["contype"], r["databases"], r["users"], r["address"]) for r in wanted}
+    keep: set[tuple[str, str, str, str]] = set()
+    for rule in wanted:
+        keep |= _atoms(rule["contype"], rule["databases"], rule["users"], rule["address"])
     stale: list[Rule] = []
     for line in hba_text.splitlines():
         rule, _, comment = line.partition("#")
@@ -45,8 +49,6 @@ def stale_rules(hba_text: str, wanted: Iterable[Rule], marker: str) -> list[Rule
         fields = rule.split()
         if len(fields) < 5 or fields[0] not in ("host", "hostssl", "hostnossl", "hostgssenc", "hostnogssenc"):
             continue
-        contype, databases, users, address = fields[:4]
-        if _key(contype, databases, users, address) in keep:
-            continue
-        stale.append({"contype": contype, "databases": databases, "users": users, "address": address, "state": "absent"})
+        for contype, database, user, address in sorted(_atoms(*fields[:4]) - keep):
+            stale.append({"contype": contype, "databases": database, "users": user, "address": address, "state": "absent"})
     return stale

@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Fail when a log contains any test secret defined in a scenario's YAML files.
 
 usage: assert_no_secrets.py LOG DIR_OR_FILE [DIR_OR_FILE ...]

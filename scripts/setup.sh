@@ -50,20 +50,27 @@ link_collection() {
 seed_ansible_test_pip() {
   # ansible-test --venv downloads get-pip from a host that is not reachable offline; it accepts a
   # pre-seeded copy. This one bootstraps pip from the interpreter's own ensurepip, then installs
-  # whatever ansible-test asks for from the package index.
+  # whatever ansible-test asks for from the package index (get-pip's own options are dropped).
   local cache="$HOME/.ansible/test/cache"
   local script="$cache/get_pip_24_2.py"
-  [ -s "$script" ] && return 0
-  mkdir -p "$cache"
-  cat >"$script" <<'PY'
+  local want
+  want=$(cat <<'PY'
 """Offline stand-in for get-pip.py: ensurepip, then `pip install` the given requirements."""
 import ensurepip
+import os
 import subprocess
 import sys
 
-ensurepip.bootstrap(upgrade=True)
-sys.exit(subprocess.call([sys.executable, "-m", "pip", "install", "--disable-pip-version-check"] + sys.argv[1:]))
+GET_PIP_ONLY = {"--no-setuptools", "--no-wheel"}
+environment = dict(os.environ)
+ensurepip.bootstrap(upgrade=True)  # sets PIP_CONFIG_FILE=/dev/null in os.environ: restore the caller's
+args = [arg for arg in sys.argv[1:] if arg not in GET_PIP_ONLY]
+sys.exit(subprocess.call([sys.executable, "-m", "pip", "install", "--disable-pip-version-check"] + args, env=environment))
 PY
+)
+  [ -s "$script" ] && [ "$(cat "$script")" = "$want" ] && return 0
+  mkdir -p "$cache"
+  printf '%s\n' "$want" >"$script"
 }
 
 install_system_packages

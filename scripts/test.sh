@@ -29,7 +29,8 @@ stage_sanity() {
   rm -rf "$base"
   mkdir -p "$dest"
   git ls-files -co --exclude-standard -z | rsync -a --from0 --files-from=- ./ "$dest/"
-  (cd "$dest" && ansible-test sanity --venv --python 3.11 --color no)
+  # The copy lives under this (git-ignored) checkout; its own index makes ansible-test see its files.
+  (cd "$dest" && git init -q && git add -A && ansible-test sanity --venv --python 3.11 --color no)
 }
 
 stage_unit() {
@@ -41,7 +42,7 @@ stage_build() {
   rm -rf "$out"
   mkdir -p "$out/collections"
   ansible-galaxy collection build --force --output-path "$out" &&
-    ansible-galaxy collection install --offline --no-deps -p "$out/collections" "$out"/datasurface-yellow-*.tar.gz &&
+    ansible-galaxy collection install --offline --no-deps --force -p "$out/collections" "$out"/datasurface-yellow-*.tar.gz &&
     ANSIBLE_COLLECTIONS_PATH="$out/collections" ansible-doc -t filter datasurface.yellow.pg_host_problems >/dev/null &&
     ANSIBLE_COLLECTIONS_PATH="$out/collections" ansible-doc -t role datasurface.yellow.postgres_host >/dev/null &&
     echo "built and installed: $(ls "$out"/datasurface-yellow-*.tar.gz)"

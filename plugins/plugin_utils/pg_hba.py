@@ -43,7 +43,7 @@ def stale_rules(hba_text: str, wanted: Iterable[Rule], marker: str) -> list[Rule
         keep |= _atoms(rule["contype"], rule["databases"], rule["users"], rule["address"])
     stale: list[Rule] = []
     for line in hba_text.splitlines():
-        rule, _, comment = line.partition("#")
+        rule, _sep, comment = line.partition("#")
         if marker not in comment:
             continue
         fields = rule.split()

@@ -89,5 +89,5 @@ def test_role_variables_carry_the_role_prefix(role):
 
 
 def test_the_check_sees_the_postgres_host_variables():
-    names = {name for _, name in defined_names(ROLES / "postgres_host")}
+    names = {name for _where, name in defined_names(ROLES / "postgres_host")}
     assert {"yellow_pg_hba_cidrs", "yellow_pg_users", "__yellow_pg_settings", "__yellow_pg_user_names"} <= names

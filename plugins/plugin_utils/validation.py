@@ -198,3 +198,79 @@ def postgres_host_problems(values: Mapping[str, Any], os_family: str | None = No
             )
 
     return problems
+
+
+NODE_CLUSTER_TYPES = ("k3s", "kubeadm")
+NODE_OS_FAMILIES = frozenset({"Debian", "RedHat"})
+REGISTRY_HOST = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?(:[0-9]{1,5})?$")
+
+
+def url_problem(value: Any) -> str | None:
+    """Return why ``value`` is not an http(s) URL with a host, or None."""
+    from urllib.parse import urlsplit
+
+    if not isinstance(value, str) or not value:
+        return "must be a URL such as https://registry.example.com"
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return f"{value!r} must be a URL with scheme (http:// or https://) and host"
+    return None
+
+
+def node_prep_problems(values: Mapping[str, Any], os_family: str | None = None) -> list[str]:
+    """Check the node_prep role's variables; see roles/node_prep/meta/argument_specs.yml."""
+    from ansible_collections.datasurface.yellow.plugins.module_utils.image_reference import (
+        InvalidReference,
+        parse_reference,
+    )
+
+    problems: list[str] = []
+    if os_family is not None and os_family not in NODE_OS_FAMILIES:
+        problems.append(
+            f"ansible_facts.os_family: {os_family!r} is not supported by node_prep (supported: Debian/Ubuntu and the RedHat family)"
+        )
+    cluster_type = values.get("yellow_node_cluster_type")
+    if cluster_type not in NODE_CLUSTER_TYPES:
+        problems.append(f"yellow_node_cluster_type: {cluster_type!r} is not one of {', '.join(NODE_CLUSTER_TYPES)}")
+
+    registries = _as_list(values, "yellow_node_registries", problems)
+    hosts: list[str] = []
+    for index, registry in enumerate(registries):
+        where = f"yellow_node_registries[{index}]"
+        if not isinstance(registry, Mapping):
+            problems.append(f"{where}: must be a mapping with at least 'host'")
+            continue
+        host = registry.get("host")
+        if not isinstance(host, str) or not REGISTRY_HOST.match(host):
+            problems.append(f"{where}.host: {host!r} must be a registry host as in image names (host or host:port, no scheme)")
+        elif host in hosts:
+            problems.append(f"{where}.host: {host!r} is listed twice")
+        hosts.append(host)
+        if registry.get("endpoint") is not None:
+            problem = url_problem(registry.get("endpoint"))
+            if problem:
+                problems.append(f"{where}.endpoint: {problem}")
+        has_user = registry.get("username") not in (None, "")
+        has_password = "password" in registry and registry.get("password") is not None
+        if has_user and not has_password:
+            problems.append(f"{where}.password: must be set with username (set it from an Ansible Vault variable)")
+        elif has_password and not has_user:
+            problems.append(f"{where}.username: must be set with password")
+        elif has_password:
+            problem = secret_problem(registry.get("password"))
+            if problem:
+                problems.append(f"{where}.password ({host}): {problem}")
+
+    for index, image in enumerate(_as_list(values, "yellow_node_pull_images", problems)):
+        try:
+            parse_reference(image)
+        except InvalidReference as exc:
+            problems.append(f"yellow_node_pull_images[{index}]: {exc}")
+
+    throttle = values.get("yellow_node_pull_throttle", 0)
+    try:
+        if int(throttle) < 0:
+            raise ValueError
+    except (TypeError, ValueError):
+        problems.append(f"yellow_node_pull_throttle: {throttle!r} must be 0 (no limit) or a positive number of nodes")
+    return problems

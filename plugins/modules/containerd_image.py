@@ -9,7 +9,7 @@ DOCUMENTATION = r"""
 module: containerd_image
 short_description: Make a container image present in containerd on a node
 version_added: "0.1.0"
-author: DataSurface Yellow maintainers
+author: DataSurface Yellow maintainers (@datasurface)
 description:
   - Makes an image present in a containerd namespace (by default C(k8s.io), the one the kubelet uses),
     pulling it only when needed.
@@ -19,7 +19,7 @@ description:
   - Pulls go through C(ctr) (always present with containerd; C(k3s ctr) on K3s nodes) or C(crictl)
     (C(k3s crictl) on K3s nodes), which honours the CRI registry configuration such as K3s's
     C(registries.yaml).
-  - The registry password is typed into C(ctr)'s password prompt through a pseudo-terminal: it never
+  - The registry password is typed into C(ctr)'s password prompt through a pseudo-terminal, so it never
     appears in any process's arguments or environment, in the module's output or in logs.
   - Failed pulls are retried with exponential backoff and jitter inside one overall O(timeout). A
     failure names the node, the image and its kind (C(auth), C(not_found), C(tls), C(unreachable),
@@ -45,7 +45,7 @@ options:
     description:
       - How to pull. C(auto) uses crictl when it exists, O(namespace=k8s.io) and no credentials are given
         (so the CRI's registry configuration applies), ctr otherwise.
-      - C(crictl) cannot take O(username)/O(password): configure the registry's auth for the CRI instead.
+      - C(crictl) cannot take O(username) and O(password); configure the registry auth for the CRI instead.
     type: str
     choices: [auto, ctr, crictl]
     default: auto
@@ -108,8 +108,10 @@ notes:
   - Supports diff mode (the digest before and after).
 attributes:
   check_mode:
+    description: Reports whether a pull (or pin) would happen without doing it.
     support: full
   diff_mode:
+    description: Shows the stored digest before and after.
     support: full
 seealso:
   - name: containerd ctr
@@ -164,7 +166,7 @@ size:
   type: str
   sample: 84.9 MiB
 size_bytes:
-  description: O(size) in bytes (approximate).
+  description: RV(size) in bytes (approximate).
   returned: always
   type: int
 pulled:

@@ -87,8 +87,8 @@ class FakeContainerd:
     def pull_once(self, tool, name, username, password, plain_http, skip_verify, platform, timeout, ca_file=None):
         self.pulls.append((name, username, timeout))
         outcome = self.outcomes.pop(0) if self.outcomes else (0, "done", NEW)
-        if isinstance(outcome, Exception):
-            raise outcome
+        if isinstance(outcome, CommandTimeout):
+            raise outcome  # pylint: disable=raising-bad-type
         rc, output, digest = outcome
         if rc == 0:
             self.stored[name] = (digest, {})
@@ -102,15 +102,15 @@ class FakeContainerd:
 
 class FakeRegistry:
     digest = NEW
-    error = None
-    calls = []
+    error: RegistryError | None = None
+    calls: list = []
 
     def __init__(self, base_url, **kwargs):
         FakeRegistry.calls.append((base_url, kwargs))
 
     def manifest_digest(self, repository, reference):
-        if FakeRegistry.error:
-            raise FakeRegistry.error
+        if FakeRegistry.error is not None:
+            raise FakeRegistry.error  # pylint: disable=raising-bad-type
         return FakeRegistry.digest
 
 

@@ -11,7 +11,7 @@ export CONTAINERS_CONF := $(CURDIR)/tests/lab/containers.conf
 export ANSIBLE_FORCE_COLOR := false
 export PY_COLORS := 0
 
-.PHONY: help setup lab lab-down lab-image test lint sanity unit integration molecule build changelog
+.PHONY: help setup lab lab-down lab-image test lint sanity unit k8s-api integration molecule build changelog
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -29,7 +29,7 @@ lab: lab-image ## Bring up the local lab and run site.yml against it
 lab-down: setup ## Remove the lab containers and network
 	ansible-playbook tests/lab/down.yml -i inventories/lab
 
-test: setup ## Everything CI runs: lint, sanity, unit, build, integration, molecule
+test: setup ## Everything CI runs: lint, changelog, sanity, unit, k8s_api, build, integration, molecule
 	@scripts/test.sh
 
 lint: setup ## ansible-lint (production profile) and yamllint
@@ -40,6 +40,9 @@ sanity: setup ## ansible-test sanity on a copy at .cache/ansible_collections/dat
 
 unit: setup ## pytest unit tests
 	@scripts/test.sh unit
+
+k8s-api: setup ## The Kubernetes API test server's tests (kubernetes client, kubernetes.core, kubectl, helm)
+	@scripts/test.sh k8s_api
 
 integration: lab-image ## pytest tests that run playbooks against lab containers
 	@scripts/test.sh integration

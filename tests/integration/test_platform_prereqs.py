@@ -1,0 +1,126 @@
+# Copyright: (c) 2026, DataSurface Yellow maintainers
+# Apache License 2.0 (see LICENSE)
+"""platform_prereqs against the Kubernetes API test server, through ansible-playbook.
+
+First run creates every object with the expected content (asserted on the stored objects), the
+second reports changed=0, ``--check --diff`` reports a changed secret without storing it, bad
+input fails before any request reaches the server, and no secret value appears in ``-v`` output.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+NS = "datasurface-it"
+SECRETS = {
+    "yellow_k8s_registry_username": "datasurface-bot",
+    "yellow_k8s_registry_password": "ghp_registry 'tok'; $(id) 11aa",
+    "yellow_k8s_postgres_password": 'pg "pw"; DROP ROLE x; -- 22bb',
+    "yellow_k8s_mask_password": "mask\\pw`x` 33cc",
+    "yellow_k8s_git_username": "git-bot",
+    "yellow_k8s_git_token": "ghp_gittoken 44dd",
+    "yellow_k8s_sqlserver_password": "sql pw 55ee",
+}
+SECRET_VALUES = [v for k, v in SECRETS.items() if "password" in k or "token" in k]
+
+
+def run(k8s_api, k8s_env, tmp_path, extra=None, *options):
+    inventory = {"all": {"children": {"control": {"hosts": {"localhost": {
+        "ansible_connection": "local", "ansible_python_interpreter": sys.executable}}}}}}
+    (tmp_path / "hosts.yml").write_text(yaml.safe_dump(inventory))
+    values = {"yellow_k8s_kubeconfig": str(k8s_api.kubeconfig_path), "yellow_k8s_namespace": NS, **SECRETS,
+              "yellow_k8s_secrets_extra": [{"name": "extra-one", "data": {"API_KEY": "extra 66ff"}}]}
+    values.update(extra or {})
+    values = {k: v for k, v in values.items() if v is not None}
+    path = tmp_path / "vars.yml"
+    path.write_text(yaml.safe_dump(values))
+    path.chmod(0o600)
+    result = subprocess.run(
+        ["ansible-playbook", "-v", "-i", str(tmp_path / "hosts.yml"), "-e", f"@{path}", *options,
+         str(ROOT / "playbooks" / "cluster.yml")],
+        capture_output=True, text=True, env=dict(k8s_env, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_NOCOLOR="1"),
+        cwd=ROOT, check=False, timeout=600,
+    )
+    output = result.stdout + result.stderr
+    for secret in SECRET_VALUES + ["extra 66ff"]:
+        assert secret not in output, "a secret value reached the output"
+        assert base64.b64encode(secret.encode()).decode() not in output
+    return result.returncode, output
+
+
+def recap(output):
+    match = re.search(r"^localhost\s*:\s*(.*)$", output, re.MULTILINE)
+    assert match, output[-3000:]
+    return {k: int(v) for k, v in re.findall(r"(\w+)=(\d+)", match.group(1))}
+
+
+def secret_data(k8s_api, name):
+    obj = k8s_api.store.get_object("v1", "Secret", name, NS)
+    return obj["type"], {k: base64.b64decode(v).decode() for k, v in obj["data"].items()}
+
+
+def test_objects_are_created_then_unchanged_then_checked(k8s_api, k8s_env, tmp_path):
+    rc, output = run(k8s_api, k8s_env, tmp_path)
+    assert rc == 0, output[-4000:]
+    assert recap(output)["changed"] == 4  # namespace, secrets (one looped task), RBAC, service account
+
+    assert k8s_api.store.get_object("v1", "Namespace", NS, None)
+    kind, data = secret_data(k8s_api, "dockerhub-creds")
+    assert kind == "kubernetes.io/dockerconfigjson"
+    auths = json.loads(data[".dockerconfigjson"])["auths"]
+    entry = auths["https://index.docker.io/v1/"]
+    assert entry["username"] == "datasurface-bot" and entry["password"] == SECRETS["yellow_k8s_registry_password"]
+    assert base64.b64decode(entry["auth"]).decode() == "datasurface-bot:" + SECRETS["yellow_k8s_registry_password"]
+    assert secret_data(k8s_api, "postgres")[1] == {"USER": "datasurfacedt", "PASSWORD": SECRETS["yellow_k8s_postgres_password"]}
+    assert secret_data(k8s_api, "mask-dt-cred")[1] == {"USER": "mask_dt_cred", "PASSWORD": SECRETS["yellow_k8s_mask_password"]}
+    assert secret_data(k8s_api, "git")[1] == {"TOKEN": SECRETS["yellow_k8s_git_token"]}
+    assert secret_data(k8s_api, "git-dags")[1] == {
+        "GIT_SYNC_USERNAME": "git-bot", "GITSYNC_USERNAME": "git-bot",
+        "GIT_SYNC_PASSWORD": SECRETS["yellow_k8s_git_token"], "GITSYNC_PASSWORD": SECRETS["yellow_k8s_git_token"],
+    }
+    assert secret_data(k8s_api, "sa")[1] == {"USER": "sa", "PASSWORD": SECRETS["yellow_k8s_sqlserver_password"]}
+    assert secret_data(k8s_api, "extra-one")[1] == {"API_KEY": "extra 66ff"}
+    role = k8s_api.store.get_object("rbac.authorization.k8s.io/v1", "Role", "secret-reader", NS)
+    assert role["rules"] == [{"apiGroups": [""], "resources": ["secrets"], "verbs": ["get", "list", "watch"]}]
+    binding = k8s_api.store.get_object("rbac.authorization.k8s.io/v1", "RoleBinding", "secret-reader", NS)
+    assert [s["name"] for s in binding["subjects"]] == [
+        "airflow-scheduler", "airflow-worker", "airflow-dag-processor", "airflow-triggerer"]
+    account = k8s_api.store.get_object("v1", "ServiceAccount", "default", NS)
+    assert account["imagePullSecrets"] == [{"name": "dockerhub-creds"}]
+
+    rc, output = run(k8s_api, k8s_env, tmp_path)
+    assert rc == 0 and recap(output)["changed"] == 0, output[-4000:]
+
+    before = k8s_api.store.get_object("v1", "Secret", "postgres", NS)["metadata"]["resourceVersion"]
+    rc, output = run(k8s_api, k8s_env, tmp_path, {"yellow_k8s_postgres_password": "new pg pw 77ab"}, "--check", "--diff")
+    assert rc == 0 and recap(output)["changed"] == 1, output[-4000:]
+    assert "new pg pw 77ab" not in output
+    assert k8s_api.store.get_object("v1", "Secret", "postgres", NS)["metadata"]["resourceVersion"] == before
+    assert secret_data(k8s_api, "postgres")[1]["PASSWORD"] == SECRETS["yellow_k8s_postgres_password"]
+
+
+@pytest.mark.parametrize(
+    "extra, fragment",
+    [
+        ({"yellow_k8s_namespace": "Data_Surface"}, "yellow_k8s_namespace: 'Data_Surface' is not a DNS-1123 label"),
+        ({"yellow_k8s_git_token": ""}, "yellow_k8s_git_token: must be a non-empty string"),
+        ({"yellow_k8s_registry_server": "index.docker.io"}, "yellow_k8s_registry_server: 'index.docker.io' must be a URL"),
+        ({"yellow_k8s_postgres_password": None}, "yellow_k8s_postgres_password"),
+        ({"yellow_k8s_secrets_extra": [{"name": "git", "data": {"X": "y"}}]}, "yellow_k8s_secrets_extra[0].name"),
+    ],
+    ids=["namespace", "empty-token", "registry-url", "missing-password", "extra-reserved"],
+)
+def test_bad_input_fails_before_any_cluster_call(k8s_api, k8s_env, tmp_path, extra, fragment):
+    rc, output = run(k8s_api, k8s_env, tmp_path, extra)
+    assert rc != 0
+    assert fragment in output, output[-3000:]
+    assert len(k8s_api.requests) == 0, "the cluster was called"

@@ -53,6 +53,7 @@ stage_build() {
     ANSIBLE_COLLECTIONS_PATH="$out/collections" ansible-doc -t filter datasurface.yellow.pg_host_problems >/dev/null &&
     ANSIBLE_COLLECTIONS_PATH="$out/collections" ansible-doc -t role datasurface.yellow.postgres_host >/dev/null &&
     ANSIBLE_COLLECTIONS_PATH="$out/collections" ansible-doc -t role datasurface.yellow.node_prep >/dev/null &&
+    ANSIBLE_COLLECTIONS_PATH="$out/collections" ansible-doc -t role datasurface.yellow.platform_prereqs >/dev/null &&
     ANSIBLE_COLLECTIONS_PATH="$out/collections" ansible-doc datasurface.yellow.containerd_image >/dev/null &&
     echo "built and installed: $(ls "$out"/datasurface-yellow-*.tar.gz)"
 }

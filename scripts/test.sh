@@ -59,7 +59,8 @@ stage_build() {
 }
 
 stage_integration() {
-  tests/lab/build_base_image.sh && python -m pytest tests/integration -q -p no:cacheprovider
+  tests/lab/build_base_image.sh && tests/k8s_api/fetch_helm.sh "$root/.cache/bin" &&
+    YELLOW_HELM="$root/.cache/bin/helm" python -m pytest tests/integration -q -p no:cacheprovider -rs
 }
 
 stage_molecule() {

@@ -1,0 +1,118 @@
+# Copyright: (c) 2026, DataSurface Yellow maintainers
+# Apache License 2.0 (see LICENSE)
+"""The airflow role's release through the real helm CLI against the Kubernetes API test server.
+
+A local stand-in chart (one Deployment per Airflow component) replaces the official chart, which
+the test machine cannot download. A thread plays the controllers: it marks each Deployment's
+rollout ready and creates a Ready pod per component, so `helm --wait` and the role's readiness
+report have something real to wait for. Asserted: the credential secrets, the values helm
+received, a second run changed=0, and a component that never gets Ready is named in the failure.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import re
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+HELM = os.environ.get("YELLOW_HELM", str(ROOT / ".cache" / "bin" / "helm"))
+NS = "datasurface"
+SECRETS = {"yellow_airflow_db_password": "db p@ss/w'rd 81aa", "yellow_airflow_redis_password": "redis pw 82bb",
+           "yellow_airflow_admin_password": "admin pw 83cc"}
+
+pytestmark = pytest.mark.skipif(not os.access(HELM, os.X_OK), reason=f"no helm at {HELM} (tests/k8s_api/fetch_helm.sh)")
+
+
+class Controllers(threading.Thread):
+    """Marks Deployments ready and gives each component a Ready pod, except those told to stay broken."""
+
+    def __init__(self, api, broken=()):
+        super().__init__(daemon=True)
+        self.api, self.broken, self.stop = api, set(broken), threading.Event()
+
+    def run(self):
+        while not self.stop.wait(0.2):
+            for deployment in self.api.store.list_objects("apps/v1", "Deployment", NS):
+                labels = deployment["metadata"].get("labels", {})
+                component = labels.get("component")
+                name = deployment["metadata"]["name"]
+                if component in self.broken:
+                    pod_status = {"phase": "Pending", "conditions": [{"type": "Ready", "status": "False"}],
+                                  "containerStatuses": [{"name": component, "ready": False,
+                                                         "state": {"waiting": {"reason": "CreateContainerConfigError"}}}]}
+                else:
+                    if (deployment.get("status") or {}).get("readyReplicas") != 1:
+                        self.api.mark_rollout_ready("Deployment", NS, name)
+                    pod_status = {"phase": "Running", "conditions": [{"type": "Ready", "status": "True"}]}
+                if self.api.store.get_object("v1", "Pod", name + "-0", NS) is None:
+                    self.api.store.put({"apiVersion": "v1", "kind": "Pod",
+                                        "metadata": {"name": name + "-0", "namespace": NS, "labels": labels},
+                                        "spec": {"containers": [{"name": component, "image": "x"}]},
+                                        "status": pod_status})
+
+
+def run(k8s_api, k8s_env, tmp_path, extra=None):
+    inventory = {"all": {"children": {"control": {"hosts": {"localhost": {
+        "ansible_connection": "local", "ansible_python_interpreter": sys.executable}}}}}}
+    (tmp_path / "hosts.yml").write_text(yaml.safe_dump(inventory))
+    values = {"yellow_airflow_kubeconfig": str(k8s_api.kubeconfig_path), "yellow_airflow_namespace": NS,
+              "yellow_airflow_helm_binary": HELM, "yellow_airflow_chart_ref": str(ROOT / "tests/integration/charts/airflow-stub"),
+              "yellow_airflow_git_repo": "https://example.org/dags.git", "yellow_airflow_db_host": "pg.example.org",
+              "yellow_airflow_helm_timeout": "60s", "yellow_airflow_ready_timeout": 10, **SECRETS, **(extra or {})}
+    path = tmp_path / "vars.yml"
+    path.write_text(yaml.safe_dump(values))
+    path.chmod(0o600)
+    result = subprocess.run(["ansible-playbook", "-v", "-i", str(tmp_path / "hosts.yml"), "-e", f"@{path}",
+                             str(ROOT / "tests/integration/playbooks/airflow_release.yml")],
+                            capture_output=True, text=True, env=dict(k8s_env, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg")),
+                            cwd=ROOT, check=False, timeout=600)
+    output = result.stdout + result.stderr
+    for secret in SECRETS.values():
+        assert secret not in output
+    return result.returncode, output
+
+
+def changed(output):
+    return int(re.search(r"^localhost\s*:.*changed=(\d+)", output, re.MULTILINE).group(1))
+
+
+def test_release_installs_waits_and_is_idempotent(k8s_api, k8s_env, tmp_path):
+    k8s_api.store.put({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": NS}})
+    controllers = Controllers(k8s_api)
+    controllers.start()
+    try:
+        rc, output = run(k8s_api, k8s_env, tmp_path)
+        assert rc == 0, output[-4000:]
+        assert "scheduler, worker, dag-processor, triggerer, api-server, redis Ready" in output
+        data = {k: base64.b64decode(v).decode()
+                for k, v in k8s_api.store.get_object("v1", "Secret", "airflow-metadata", NS)["data"].items()}
+        assert data == {"connection": "postgresql://datasurfacedt:db%20p%40ss%2Fw%27rd%2081aa@pg.example.org:5432/airflow_db"}
+        broker = base64.b64decode(k8s_api.store.get_object("v1", "Secret", "airflow-broker-url", NS)["data"]["connection"]).decode()
+        assert broker == "redis://:redis%20pw%2082bb@airflow-redis:6379/0"
+        seen = k8s_api.store.get_object("v1", "ConfigMap", "airflow-values-seen", NS)["data"]
+        assert seen == {"executor": "CeleryExecutor", "airflowVersion": "3.1.6", "gitSyncSecret": "git-dags",
+                        "metadataSecretName": "airflow-metadata", "createUserJobHooks": "false"}
+        rc, output = run(k8s_api, k8s_env, tmp_path)
+        assert rc == 0 and changed(output) == 0, output[-4000:]
+    finally:
+        controllers.stop.set()
+
+
+def test_a_component_that_never_gets_ready_is_named(k8s_api, k8s_env, tmp_path):
+    k8s_api.store.put({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": NS}})
+    controllers = Controllers(k8s_api, broken={"triggerer"})
+    controllers.start()
+    try:
+        rc, output = run(k8s_api, k8s_env, tmp_path, {"yellow_airflow_helm_timeout": "5s"})
+    finally:
+        controllers.stop.set()
+    assert rc != 0
+    assert "triggerer" in output

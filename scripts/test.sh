@@ -54,6 +54,8 @@ stage_build() {
     ANSIBLE_COLLECTIONS_PATH="$out/collections" ansible-doc -t role datasurface.yellow.postgres_host >/dev/null &&
     ANSIBLE_COLLECTIONS_PATH="$out/collections" ansible-doc -t role datasurface.yellow.node_prep >/dev/null &&
     ANSIBLE_COLLECTIONS_PATH="$out/collections" ansible-doc -t role datasurface.yellow.platform_prereqs >/dev/null &&
+    ANSIBLE_COLLECTIONS_PATH="$out/collections" ansible-doc -t role datasurface.yellow.airflow >/dev/null &&
+    ANSIBLE_COLLECTIONS_PATH="$out/collections" ansible-doc -t filter datasurface.yellow.airflow_values_problems >/dev/null &&
     ANSIBLE_COLLECTIONS_PATH="$out/collections" ansible-doc datasurface.yellow.containerd_image >/dev/null &&
     echo "built and installed: $(ls "$out"/datasurface-yellow-*.tar.gz)"
 }

@@ -115,6 +115,10 @@ def airflow_values_problems(values: Mapping[str, Any], schema: Mapping[str, Any]
     tag_found, tag = _lookup(values, "images.airflow.tag")
     if tag_found and tag and (not found or str(version) != str(tag)) and re.match(r"^\d+\.\d+\.\d+$", str(tag)):
         problems.append(f"airflowVersion: must equal images.airflow.tag ({tag}); otherwise the chart assumes its own default")
+    for path in ("scheduler.replicas", "workers.celery.replicas", "apiServer.replicas", "triggerer.replicas"):
+        found, replicas = _lookup(values, path)
+        if found and isinstance(replicas, int) and not isinstance(replicas, bool) and replicas < 1:
+            problems.append(f"{path}: must be at least 1 (the platform needs this component running)")
     found, git_sync = _lookup(values, "dags.gitSync")
     if found and isinstance(git_sync, Mapping) and git_sync.get("enabled") and git_sync.get("branch") and not git_sync.get("ref"):
         problems.append("dags.gitSync.ref: must be set with branch (git-sync v4 checks out ref)")

@@ -93,3 +93,18 @@ def test_bad_extra_values_fail_before_anything_else(extra, fragment, tmp_path):
     assert rc != 0 and values == {}
     assert fragment in output, output[-3000:]
     assert "inline-pw-1234" not in output
+
+
+@pytest.mark.parametrize(
+    "variables, fragment",
+    [
+        ({"yellow_airflow_scheduler_replicas": 0}, "scheduler.replicas: must be at least 1"),
+        ({"yellow_airflow_worker_replicas": 0}, "workers.celery.replicas: must be at least 1"),
+        ({"yellow_airflow_executor": "SequentialExecutorr"}, "yellow_airflow_executor"),
+    ],
+    ids=["scheduler-replicas", "worker-replicas", "unknown-executor"],
+)
+def test_bad_role_variables_fail_before_anything_else(variables, fragment, tmp_path):
+    rc, output, values = render("k3s", tmp_path, "-e", json.dumps(variables))
+    assert rc != 0 and values == {}
+    assert fragment in output, output[-3000:]

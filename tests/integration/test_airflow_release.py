@@ -116,3 +116,10 @@ def test_a_component_that_never_gets_ready_is_named(k8s_api, k8s_env, tmp_path):
         controllers.stop.set()
     assert rc != 0
     assert "triggerer" in output
+
+
+def test_bad_values_stop_the_release_before_any_cluster_call(k8s_api, k8s_env, tmp_path):
+    rc, output = run(k8s_api, k8s_env, tmp_path, {"yellow_airflow_values_extra": {"workers": {"celery": {"replica": 3}}}})
+    assert rc != 0
+    assert "workers.celery: unknown key 'replica'" in output
+    assert len(k8s_api.requests) == 0, "the cluster was called"

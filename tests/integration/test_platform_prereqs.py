@@ -45,7 +45,7 @@ def run(k8s_api, k8s_env, tmp_path, extra=None, *options):
     path.write_text(yaml.safe_dump(values))
     path.chmod(0o600)
     result = subprocess.run(
-        ["ansible-playbook", "-v", "-i", str(tmp_path / "hosts.yml"), "-e", f"@{path}", *options,
+        ["ansible-playbook", "-v", "-i", str(tmp_path / "hosts.yml"), "-e", f"@{path}", "--skip-tags", "airflow", *options,
          str(ROOT / "playbooks" / "cluster.yml")],
         capture_output=True, text=True, env=dict(k8s_env, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_NOCOLOR="1"),
         cwd=ROOT, check=False, timeout=600,

@@ -44,19 +44,34 @@ stage_k8s_api() {
     YELLOW_HELM="$root/.cache/bin/helm" python -m pytest tests/k8s_api -q -p no:cacheprovider -rs
 }
 
+# Every role, the module and the filters must be in the built artifact and document themselves.
+check_docs() {
+  local collections=$1 kind name
+  while read -r kind name; do
+    # ansible-doc exits 0 for a plugin it cannot find: require its JSON to name the plugin.
+    ANSIBLE_COLLECTIONS_PATH="$collections" ansible-doc -t "$kind" --json "datasurface.yellow.$name" 2>&1 |
+      grep -q "\"datasurface.yellow.$name\"" || {
+      echo "ansible-doc -t $kind datasurface.yellow.$name: missing or undocumented in the built collection" >&2
+      return 1
+    }
+  done <<'LIST'
+role postgres_host
+role node_prep
+role platform_prereqs
+role airflow
+module containerd_image
+filter pg_host_problems
+filter airflow_values_problems
+LIST
+}
+
 stage_build() {
   local out=$root/.cache/build
   rm -rf "$out"
   mkdir -p "$out/collections"
   ansible-galaxy collection build --force --output-path "$out" &&
     ansible-galaxy collection install --offline --no-deps --force -p "$out/collections" "$out"/datasurface-yellow-*.tar.gz &&
-    ANSIBLE_COLLECTIONS_PATH="$out/collections" ansible-doc -t filter datasurface.yellow.pg_host_problems >/dev/null &&
-    ANSIBLE_COLLECTIONS_PATH="$out/collections" ansible-doc -t role datasurface.yellow.postgres_host >/dev/null &&
-    ANSIBLE_COLLECTIONS_PATH="$out/collections" ansible-doc -t role datasurface.yellow.node_prep >/dev/null &&
-    ANSIBLE_COLLECTIONS_PATH="$out/collections" ansible-doc -t role datasurface.yellow.platform_prereqs >/dev/null &&
-    ANSIBLE_COLLECTIONS_PATH="$out/collections" ansible-doc -t role datasurface.yellow.airflow >/dev/null &&
-    ANSIBLE_COLLECTIONS_PATH="$out/collections" ansible-doc -t filter datasurface.yellow.airflow_values_problems >/dev/null &&
-    ANSIBLE_COLLECTIONS_PATH="$out/collections" ansible-doc datasurface.yellow.containerd_image >/dev/null &&
+    check_docs "$out/collections" &&
     echo "built and installed: $(ls "$out"/datasurface-yellow-*.tar.gz)"
 }
 

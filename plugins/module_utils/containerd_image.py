@@ -260,7 +260,7 @@ def ensure_image(params, check_mode, containerd=None, registry_factory=RegistryC
         _pull(containerd, tool, name, params, result, remaining, sleep, rng)
         changed = True
 
-    after = containerd.find(name, max(remaining(), 1.0)) if not check_mode or reason is None else before
+    after = containerd.find(name, max(remaining(), 1.0)) if result["pulled"] else before
     if params["pin"] and (after is None or after["labels"].get(PIN_LABEL) != "pinned"):
         if not check_mode:
             containerd.label(name, PIN_LABEL, "pinned", max(remaining(), 1.0))

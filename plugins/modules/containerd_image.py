@@ -243,9 +243,10 @@ def main():
         parse_reference(params["name"])
     except InvalidReference as exc:
         module.fail_json(msg="name: %s" % exc, failure_kind="error")
-    for key in ("timeout", "retries"):
-        if params[key] < (1 if key == "timeout" else 0):
-            module.fail_json(msg="%s: must be %s" % (key, "at least 1" if key == "timeout" else "0 or more"))
+    if params["timeout"] < 1:
+        module.fail_json(msg="timeout: must be at least 1 (seconds)")
+    if params["retries"] < 0:
+        module.fail_json(msg="retries: must be 0 or more")
     if params["registry_url"] and not params["registry_url"].startswith(("http://", "https://")):
         module.fail_json(msg="registry_url: must start with http:// or https://")
     try:

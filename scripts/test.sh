@@ -24,11 +24,18 @@ stage_changelog() {
 
 stage_sanity() {
   # ansible-test wants the collection at .../ansible_collections/<ns>/<name> as a real directory.
-  local base=$root/.cache/sanity
+  # YELLOW_SANITY_DIR lets two checkouts' runs (or a helper's) not share one copy.
+  local base=${YELLOW_SANITY_DIR:-$root/.cache/sanity}
   local dest=$base/ansible_collections/datasurface/yellow
+  local bundled
   rm -rf "$base"
   mkdir -p "$dest"
   git ls-files -co --exclude-standard -z | rsync -a --from0 --files-from=- ./ "$dest/"
+  # Collections our plugins import from (kubernetes.core's auth options and client) must sit beside
+  # ours for the import and validate-modules tests; take them from the pinned ansible bundle.
+  bundled=$(python -c 'import ansible_collections.kubernetes.core as k; print(list(k.__path__)[0])') || return 1
+  mkdir -p "$base/ansible_collections/kubernetes"
+  cp -a "$bundled" "$base/ansible_collections/kubernetes/core"
   # The copy lives under this (git-ignored) checkout; its own index makes ansible-test see its files.
   (cd "$dest" && git init -q && git add -A && ansible-test sanity --venv --python 3.11 --color no)
 }

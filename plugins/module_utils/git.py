@@ -158,7 +158,7 @@ class Git:
         """``ls-remote``: ref name -> sha (annotated tags resolved to their commit)."""
         refs: Dict[str, str] = {}
         for line in self.run(["ls-remote", url]).stdout.splitlines():
-            sha, _, name = line.partition("\t")
+            sha, _tab, name = line.partition("\t")
             if name.endswith("^{}"):
                 refs[name[:-3]] = sha
             else:

@@ -38,7 +38,7 @@ options:
     description: Directory in the repository for the files (C(dags) for git-sync's sub-path); empty for the top.
     type: str
     default: dags
-  message:
+  commit_message:
     description: Commit message.
     type: str
     default: Update generated files
@@ -74,7 +74,7 @@ EXAMPLES = r"""
     files:
       - /home/ops/.cache/datasurface-yellow/output/Test_DP/test_dp_infrastructure_dag.py
     dest: /home/ops/.cache/datasurface-yellow/dag-repo
-    message: Update the Test_DP infrastructure DAG
+    commit_message: Update the Test_DP infrastructure DAG
     username: "{{ vault_yellow_git_username }}"
     token: "{{ vault_yellow_git_token }}"
 """
@@ -119,7 +119,7 @@ ARGUMENT_SPEC = dict(
     branch=dict(type="str", default="main"),
     files=dict(type="list", elements="path", required=True),
     path=dict(type="str", default="dags"),
-    message=dict(type="str", default="Update generated files"),
+    commit_message=dict(type="str", default="Update generated files"),
     author_name=dict(type="str", default="DataSurface Yellow"),
     author_email=dict(type="str", default="datasurface-yellow@localhost"),
     push=dict(type="bool", default=True),
@@ -148,14 +148,14 @@ def main():
     missing = [f for f in params["files"] if not os.path.isfile(f)]
     if missing:
         module.fail_json(msg="files: not found: %s" % ", ".join(missing))
-    if not params["message"].strip():
-        module.fail_json(msg="message: must not be empty")
+    if not params["commit_message"].strip():
+        module.fail_json(msg="commit_message: must not be empty")
     if params["timeout"] < 1:
         module.fail_json(msg="timeout: must be at least 1 (seconds)")
     with Git(params["username"], params["token"], params["timeout"]) as git:
         try:
             result = publish(git, params["repo"], params["dest"], params["branch"], params["files"], path,
-                             params["message"], params["author_name"], params["author_email"], params["push"],
+                             params["commit_message"], params["author_name"], params["author_email"], params["push"],
                              module.check_mode)
         except GitError as exc:
             module.fail_json(msg="%s (branch %s): %s" % (params["repo"], params["branch"], exc), failure_kind=exc.kind)

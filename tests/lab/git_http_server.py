@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/env python
 # Copyright: (c) 2026, DataSurface Yellow maintainers
 # Apache License 2.0 (see LICENSE)
 """A git smart-HTTP server for the lab and tests: real ``git http-backend`` behind HTTP Basic auth.
@@ -31,7 +31,7 @@ from typing import Optional, Tuple
 
 
 def read_credentials(path: Path) -> Tuple[str, str]:
-    user, _, token = path.read_text(encoding="utf-8").strip().partition(":")
+    user, _colon, token = path.read_text(encoding="utf-8").strip().partition(":")
     if not user or not token:
         raise SystemExit(f"{path}: expected one line 'user:token'")
     return user, token
@@ -55,7 +55,7 @@ class GitHandler(BaseHTTPRequestHandler):
         if not header.startswith("Basic "):
             return None
         try:
-            user, _, token = base64.b64decode(header[6:]).decode("utf-8").partition(":")
+            user, _colon, token = base64.b64decode(header[6:]).decode("utf-8").partition(":")
         except ValueError:
             return None
         want_user, want_token = self.server.credentials
@@ -77,7 +77,7 @@ class GitHandler(BaseHTTPRequestHandler):
         return self.rfile.read(int(self.headers.get("Content-Length") or 0))
 
     def _serve(self) -> None:
-        path, _, query = self.path.partition("?")
+        path, _mark, query = self.path.partition("?")
         body = self._body() if self.command == "POST" else b""
         user = self._user()
         if user is None:
@@ -105,11 +105,11 @@ class GitHandler(BaseHTTPRequestHandler):
             "GIT_PROTOCOL": self.headers.get("Git-Protocol", ""),
         }
         result = subprocess.run(["git", "http-backend"], input=body, env=env, capture_output=True, check=False)
-        head, _, payload = result.stdout.partition(b"\r\n\r\n")
+        head, _blank, payload = result.stdout.partition(b"\r\n\r\n")
         status = 200
         headers = []
         for line in head.decode("latin-1").split("\r\n"):
-            name, _, value = line.partition(":")
+            name, _colon, value = line.partition(":")
             if name.lower() == "status":
                 status = int(value.strip().split()[0])
             elif name:

@@ -216,7 +216,7 @@ def test_http_token_reaches_the_server_and_nothing_else(tmp_path: Path, http_rem
 
 
 def test_http_wrong_token_is_an_auth_failure_without_the_token(tmp_path: Path, http_remote) -> None:  # type: ignore[no-untyped-def]
-    url, _ = http_remote
+    url = http_remote[0]
     started = time.monotonic()
     wrong = TOKEN + "-wrong"
     with Git("alice", wrong) as git, pytest.raises(GitError) as info:

@@ -7,13 +7,15 @@
     with ApiServer(kubeconfig_path="/tmp/kubeconfig") as api:
         ...  # point the kubernetes client, kubernetes.core, kubectl or helm at api.kubeconfig_path
 
-See README.md for what is (and is not) supported; ``python -m tests.k8s_api --help`` for the CLI.
+``JobController(api, ...)`` (job_controller.py) plays the Job controller when a test or the lab wants it. See
+README.md for what is (and is not) supported; ``python -m tests.k8s_api --help`` for the CLI.
 """
 
 from __future__ import annotations
 
+from .job_controller import JobController
 from .resources import BUILTIN_RESOURCES, Registry, ResourceType
 from .server import ApiServer, RequestRecord
 from .store import Store
 
-__all__ = ["ApiServer", "BUILTIN_RESOURCES", "Registry", "RequestRecord", "ResourceType", "Store"]
+__all__ = ["ApiServer", "BUILTIN_RESOURCES", "JobController", "Registry", "RequestRecord", "ResourceType", "Store"]

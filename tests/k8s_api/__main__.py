@@ -3,6 +3,7 @@
 """Run the test API server in the foreground until SIGTERM/SIGINT (for playbooks and molecule).
 
     python -m tests.k8s_api --port 0 --kubeconfig /tmp/k/kubeconfig --pidfile /tmp/k/pid [--node n1] [--seed x.yml]
+        [--jobs succeed] [--job-delay 0.5] [--job-outcome 'NAME_OR_GLOB=fail']
 
 Prints the URL on the first line of stdout once it is listening (the kubeconfig and pidfile are written before
 that), then serves until terminated; the pidfile is removed on exit.
@@ -16,11 +17,19 @@ import signal
 import sys
 import threading
 from pathlib import Path
-from typing import List, Optional
+from typing import List, Optional, Tuple
 
 import yaml
 
+from .job_controller import OUTCOMES, JobController
 from .server import ApiServer
+
+
+def _job_outcome(text: str) -> Tuple[str, str]:
+    name, sep, outcome = text.partition("=")
+    if not sep or not name or outcome not in OUTCOMES:
+        raise argparse.ArgumentTypeError(f"expected NAME_OR_GLOB=OUTCOME with OUTCOME one of {', '.join(OUTCOMES)}, got {text!r}")
+    return name, outcome
 
 
 def main(argv: Optional[List[str]] = None) -> int:
@@ -34,6 +43,12 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument("--node", action="append", default=[], help="add a Ready node of this name (repeatable)")
     parser.add_argument("--seed", action="append", type=Path, default=[], help="YAML file of objects to preload (repeatable)")
     parser.add_argument("--verbose", action="store_true", help="log every request to stderr")
+    parser.add_argument("--jobs", choices=("off", *OUTCOMES), default="off",
+                        help="play the Job controller: every new Job gets a pod and this outcome (default off)")
+    parser.add_argument("--job-delay", type=float, default=0.5, metavar="SECONDS",
+                        help="seconds from a Job's creation to its outcome (default 0.5)")
+    parser.add_argument("--job-outcome", action="append", type=_job_outcome, default=[], metavar="NAME=OUTCOME",
+                        help="outcome for Jobs of this name or shell glob (repeatable; with --jobs off only these Jobs are played)")
     args = parser.parse_args(argv)
 
     api = ApiServer(args.host, args.port, kubeconfig_path=args.kubeconfig, namespace=args.namespace, verbose=args.verbose)
@@ -41,12 +56,17 @@ def main(argv: Optional[List[str]] = None) -> int:
         api.add_node(node)
     for seed in args.seed:
         for doc in yaml.safe_load_all(seed.read_text(encoding="utf-8")):
-            if doc:
-                api.store.put(doc)
+            # A document is one object or a kind: List of objects (the form `kubectl get -o yaml` prints).
+            for obj in (doc.get("items") or [] if doc and doc.get("kind") == "List" else [doc] if doc else []):
+                api.store.put(obj)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *args: stop.set())
     signal.signal(signal.SIGINT, lambda *args: stop.set())
     api.start()
+    controller = None
+    if args.jobs != "off" or args.job_outcome:
+        controller = JobController(api, delay=args.job_delay, outcomes=dict(args.job_outcome),
+                                   default=None if args.jobs == "off" else args.jobs).start()
     try:
         if args.pidfile:
             args.pidfile.write_text(f"{os.getpid()}\n", encoding="utf-8")
@@ -56,6 +76,8 @@ def main(argv: Optional[List[str]] = None) -> int:
         while not stop.wait(0.5):
             pass
     finally:
+        if controller is not None:
+            controller.stop()
         api.stop()
         if args.pidfile:
             try:

@@ -81,6 +81,11 @@ class _HTTPServer(ThreadingHTTPServer):
             self.connections.discard(request)
         super().shutdown_request(request)
 
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        if isinstance(sys.exc_info()[1], (ConnectionResetError, BrokenPipeError)):
+            return  # the client went away (a process exiting with a watch or keep-alive connection open)
+        super().handle_error(request, client_address)
+
     def close_connections(self) -> None:
         with self.conn_lock:
             conns = list(self.connections)

@@ -1,0 +1,26 @@
+# Copyright: (c) 2026, DataSurface Yellow maintainers
+# Apache License 2.0 (see LICENSE)
+"""A stand-in DataSurface model for the stand-in generator (tests/generator_stub/README.md).
+
+A real model's eco.py builds an Ecosystem out of DataSurface objects; the stand-in's createEcosystem()
+returns a plain dict with just what the stand-in generator needs for each platform service provider.
+"""
+
+
+# createEcosystem is the name the DataSurface loader calls.
+def createEcosystem():  # pylint: disable=invalid-name
+    return {
+        "name": "Demo",
+        "psps": {
+            "Test_DP": {
+                "namespace": "demo1",
+                "image": "registry.example.invalid/datasurface/datasurface:v1.1.0",
+                "image_pull_secret": "datasurface-registry",
+                "postgres_secret": "postgres",
+                "git_secret": "git",
+                "git_repo": "https://git.example.invalid/datasurface/demo1.git",
+                "dag_schedule": "@hourly",
+                "mcp": True,
+            },
+        },
+    }

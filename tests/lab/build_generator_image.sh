@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Build the DataSurface stand-in generator's image (tests/generator_stub) FROM the lab's bookworm
+# base image and cache it in podman's image store. The tag carries a hash of the files that go into
+# the image and of the base image's ID, so changing the stand-in (or rebuilding the base) rebuilds;
+# running it again unchanged does nothing. No network needed (COPY only).
+#   usage: tests/lab/build_generator_image.sh [--print-name]
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+repo=localhost/datasurface-yellow-lab/generator
+context=tests/generator_stub
+
+if [ "${1:-}" = "--print-name" ]; then
+  echo "$repo:latest"
+  exit 0
+fi
+
+tests/lab/build_base_image.sh >/dev/null
+base_id=$(podman image inspect --format '{{.Id}}' "$(tests/lab/build_base_image.sh --print-name)")
+stub_hash=$(
+  cd "$context" &&
+    find Containerfile .containerignore src workdir -type f ! -name '*.pyc' ! -path '*/__pycache__/*' -print0 |
+    LC_ALL=C sort -z | xargs -0 sha256sum
+)
+recipe_hash=$(printf '%s\n%s\n' "$base_id" "$stub_hash" | sha256sum | cut -c1-12)
+image=$repo:$recipe_hash
+
+if podman image exists "$image"; then
+  podman tag "$image" "$repo:latest"
+  echo "generator image: $image (cached)"
+  exit 0
+fi
+
+echo "generator image: building $image"
+podman build --quiet --pull=never -f "$context/Containerfile" -t "$image" "$context" >/dev/null
+podman tag "$image" "$repo:latest"
+echo "generator image: $image built"

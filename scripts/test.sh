@@ -66,9 +66,15 @@ role postgres_host
 role node_prep
 role platform_prereqs
 role airflow
+role bootstrap
 module containerd_image
+module datasurface_bootstrap
+module k8s_job
+module git_checkout
+module git_publish
 filter pg_host_problems
 filter airflow_values_problems
+filter bootstrap_problems
 LIST
 }
 

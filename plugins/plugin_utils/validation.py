@@ -335,3 +335,85 @@ def k8s_prereqs_problems(values: Mapping[str, Any]) -> list[str]:
             elif value is None or (isinstance(value, str) and value == ""):
                 problems.append(f"{where}.data.{key}: must not be empty")
     return problems
+
+
+JOB_ROLES = ("ring1_init", "model_merge", "reconcile_views")
+PSP_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")
+
+
+def _relative_path_problem(value: Any) -> str | None:
+    if not isinstance(value, str):
+        return "must be a relative path (a string)"
+    parts = [part for part in value.split("/") if part]
+    if value.startswith("/") or ".." in parts:
+        return f"{value!r} must be a path inside the repository (relative, no '..')"
+    return None
+
+
+def _job_selector_problem(value: Any) -> str | None:
+    if isinstance(value, str) and (value in JOB_ROLES or DNS1123_SUBDOMAIN.match(value)):
+        return None
+    return f"{value!r} is neither a job role ({', '.join(JOB_ROLES)}) nor a Job name"
+
+
+def bootstrap_problems(values: Mapping[str, Any]) -> list[str]:
+    """Check the bootstrap role's variables; see roles/bootstrap/meta/argument_specs.yml."""
+    from ansible_collections.datasurface.yellow.plugins.module_utils.git import repo_url_problem
+
+    problems: list[str] = []
+    problem = dns1123_label_problem(values.get("yellow_bootstrap_namespace"))
+    if problem:
+        problems.append(f"yellow_bootstrap_namespace: {problem}")
+    workdir = values.get("yellow_bootstrap_workdir")
+    if not isinstance(workdir, str) or not workdir.startswith("/"):
+        problems.append(f"yellow_bootstrap_workdir: {workdir!r} must be an absolute path on the control node")
+    for key in ("yellow_bootstrap_model_repo", "yellow_bootstrap_dag_repo"):
+        problem = repo_url_problem(values.get(key))
+        if problem:
+            problems.append(f"{key}: {problem}")
+    for key in ("yellow_bootstrap_model_version", "yellow_bootstrap_dag_branch"):
+        value = values.get(key)
+        if not isinstance(value, str) or not value.strip() or value.startswith("-") or ".." in value or " " in value:
+            problems.append(f"{key}: {value!r} must be a git ref (a tag or commit for the model, a branch for the DAGs)")
+    for key in ("yellow_bootstrap_model_subdir", "yellow_bootstrap_dag_path"):
+        problem = _relative_path_problem(values.get(key))
+        if problem:
+            problems.append(f"{key}: {problem}")
+    username, token = values.get("yellow_bootstrap_git_username"), values.get("yellow_bootstrap_git_token")
+    if username not in (None, "") and token in (None, ""):
+        problems.append("yellow_bootstrap_git_token: must be set with yellow_bootstrap_git_username (from an Ansible Vault variable)")
+    elif token not in (None, ""):
+        problem = secret_problem(token)
+        if problem:
+            problems.append(f"yellow_bootstrap_git_token: {problem}")
+    psp = values.get("yellow_bootstrap_psp")
+    if not isinstance(psp, str) or not PSP_NAME.match(psp):
+        problems.append(f"yellow_bootstrap_psp: {psp!r} must be the model's platform service provider name (letters, digits, '_', '.', '-')")
+    rte = values.get("yellow_bootstrap_rte_name")
+    if rte not in (None, "") and (not isinstance(rte, str) or not PSP_NAME.match(rte)):
+        problems.append(f"yellow_bootstrap_rte_name: {rte!r} must be a runtime environment name (letters, digits, '_', '.', '-') or null")
+    try:
+        if int(values.get("yellow_bootstrap_ring_level", 0)) < 0:
+            raise ValueError
+    except (TypeError, ValueError):
+        problems.append(f"yellow_bootstrap_ring_level: {values.get('yellow_bootstrap_ring_level')!r} must be 0 or a positive number")
+    runner = values.get("yellow_bootstrap_runner")
+    if runner not in ("container", "python"):
+        problems.append(f"yellow_bootstrap_runner: {runner!r} is not one of container, python")
+    elif runner == "container" and not values.get("yellow_bootstrap_image"):
+        problems.append("yellow_bootstrap_image: must be set when yellow_bootstrap_runner is container")
+    # The job list of the entry point in use (main, update_dags or rerun_jobs) must name at least one job.
+    required_lists = ("yellow_bootstrap_jobs", "yellow_bootstrap_update_jobs", "yellow_bootstrap_rerun_jobs")
+    for key in required_lists + ("yellow_bootstrap_rerun", "yellow_bootstrap_rerun_on_model_change"):
+        if key in required_lists and key not in values:
+            continue
+        for index, item in enumerate(_as_list(values, key, problems, required=key in required_lists)):
+            problem = _job_selector_problem(item)
+            if problem:
+                problems.append(f"{key}[{index}]: {problem}")
+    for index, pattern in enumerate(_as_list(values, "yellow_bootstrap_apply_name_patterns", problems)):
+        try:
+            re.compile(pattern)
+        except (re.error, TypeError) as exc:
+            problems.append(f"yellow_bootstrap_apply_name_patterns[{index}]: {pattern!r} is not a regular expression ({exc})")
+    return problems

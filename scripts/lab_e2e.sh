@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# The local lab end to end, as the README's main command runs it, asserted (the `lab` stage of
+# scripts/test.sh): `make lab` on a fresh lab (up + site.yml, ending with the verify report), a
+# second site.yml run that must report changed=0 on every host, a --check run that must pass and
+# change nothing, the verify report saying the cluster is simulated, then `make lab-down`.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+logs=$root/.cache/logs
+mkdir -p "$logs"
+export ANSIBLE_NOCOLOR=1 ANSIBLE_FORCE_COLOR=false
+rc=0
+fail() { echo "lab_e2e: FAIL: $*" >&2; rc=1; }
+
+# Every host's recap must say changed=0 (and failed=0).
+all_unchanged() {
+  local log=$1 bad
+  bad=$(grep -E '^[a-z0-9.-]+ +: ok=' "$log" | grep -Ev 'changed=0 .*failed=0' || true)
+  [ -z "$bad" ] || { echo "$bad" >&2; return 1; }
+  grep -qE '^[a-z0-9.-]+ +: ok=' "$log"
+}
+
+make -s lab-down >"$logs/lab-down-before.log" 2>&1 || true
+echo "--- make lab (fresh)"
+make -s lab >"$logs/lab-run1.log" 2>&1 || fail "make lab failed (see $logs/lab-run1.log)"
+tail -n 25 "$logs/lab-run1.log"
+
+echo "--- site.yml again: changed=0 on every host"
+ansible-playbook site.yml -i inventories/lab >"$logs/lab-run2.log" 2>&1 || fail "second run failed"
+all_unchanged "$logs/lab-run2.log" || fail "second run changed something"
+grep -E '^[a-z0-9.-]+ +: ok=' "$logs/lab-run2.log"
+
+echo "--- site.yml --check: passes, changes nothing"
+ansible-playbook site.yml -i inventories/lab --check >"$logs/lab-check.log" 2>&1 || fail "--check run failed"
+all_unchanged "$logs/lab-check.log" || fail "--check run reported changes"
+
+echo "--- the verify report says the cluster is simulated"
+report=$(ls .lab/reports/verify-*.json 2>/dev/null | head -n 1)
+if [ -z "$report" ]; then
+  fail "no verify report in .lab/reports"
+else
+  python3 - "$report" <<'PY' || fail "verify report is not all OK and simulated"
+import json, sys
+report = json.load(open(sys.argv[1], encoding="utf-8"))
+print(json.dumps({k: report.get(k) for k in ("simulated", "ok", "summary") if k in report}))
+assert report.get("simulated") is True, "report not marked simulated"
+assert report.get("ok") is True, "report not ok"
+PY
+fi
+
+# The lab's generated secrets (.lab/secrets, one value per file) must appear in none of the logs.
+python3 - "$logs"/lab-run1.log "$logs"/lab-run2.log "$logs"/lab-check.log <<'PY' || fail "a lab secret reached the output"
+import pathlib, sys
+secrets = [p.read_text(encoding="utf-8").split()[0] for p in pathlib.Path(".lab/secrets").iterdir() if p.is_file()]
+secrets = [s for s in secrets if len(s) >= 8]
+for log in sys.argv[1:]:
+    text = pathlib.Path(log).read_text(encoding="utf-8", errors="replace")
+    leaked = [s[:4] + "..." for s in secrets if s in text]
+    assert not leaked, f"{log}: lab secrets in the output: {leaked}"
+print(f"lab_e2e: none of {len(secrets)} lab secrets in {len(sys.argv) - 1} logs")
+PY
+
+make -s lab-down >"$logs/lab-down.log" 2>&1 || fail "make lab-down failed"
+exit $rc

@@ -128,12 +128,11 @@ def test_bad_values_stop_the_release_before_any_cluster_call(k8s_api, k8s_env, t
 def test_render_mode_creates_the_secrets_and_never_runs_helm(k8s_api, k8s_env, tmp_path):
     k8s_api.store.put({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": NS}})
     # A helm that cannot run: render mode must not call it.
-    rc, output = run(k8s_api, k8s_env, tmp_path, {"yellow_airflow_install_mode": "render",
-                                                   "yellow_airflow_helm_binary": str(tmp_path / "no-helm-here")})
+    render = {"yellow_airflow_install_mode": "render", "yellow_airflow_helm_binary": str(tmp_path / "no-helm-here")}
+    rc, output = run(k8s_api, k8s_env, tmp_path, render)
     assert rc == 0, output[-4000:]
     assert "render mode" in output and "Helm was NOT run" in output
     assert k8s_api.store.get_object("v1", "Secret", "airflow-metadata", NS) is not None
     assert k8s_api.store.list_objects("v1", "Secret", NS, label_selector="owner=helm") == []
-    rc, output = run(k8s_api, k8s_env, tmp_path, {"yellow_airflow_install_mode": "render",
-                                                   "yellow_airflow_helm_binary": str(tmp_path / "no-helm-here")})
+    rc, output = run(k8s_api, k8s_env, tmp_path, render)
     assert rc == 0 and changed(output) == 0, output[-4000:]

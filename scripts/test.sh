@@ -68,6 +68,7 @@ role platform_prereqs
 role airflow
 role bootstrap
 role verify
+role operations
 module containerd_image
 module datasurface_bootstrap
 module k8s_job
@@ -77,6 +78,8 @@ filter pg_host_problems
 filter airflow_values_problems
 filter bootstrap_problems
 filter verify_findings
+filter capacity_report
+filter operations_problems
 LIST
 }
 

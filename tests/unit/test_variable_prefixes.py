@@ -27,6 +27,7 @@ ROLE_PREFIXES = {
     "bootstrap": "yellow_bootstrap_",
     "preflight": "yellow_preflight_",
     "verify": "yellow_verify_",
+    "operations": "yellow_ops_",
 }
 
 SET_FACT = {"ansible.builtin.set_fact", "set_fact"}
@@ -66,7 +67,13 @@ def defined_names(role: Path):
                             yield where, name
                 if "register" in task:
                     yield where, task["register"]
+                # Inputs handed to another of this collection's roles (include_role/import_role vars) carry
+                # that role's prefix, not this one's.
+                called = (task.get("ansible.builtin.include_role") or task.get("ansible.builtin.import_role") or {})
+                called_prefix = ROLE_PREFIXES.get(str(called.get("name", "")).rpartition(".")[2]) if called else None
                 for name in task.get("vars") or {}:
+                    if called_prefix and name.startswith(called_prefix):
+                        continue
                     yield where, name
 
 

@@ -29,7 +29,7 @@ lab: lab-image ## Bring up the local lab and run site.yml against it
 lab-down: setup ## Remove the lab containers and network
 	ansible-playbook tests/lab/down.yml -i inventories/lab
 
-test: setup ## Everything CI runs: lint, changelog, sanity, unit, k8s_api, build, integration, molecule
+test: setup ## Everything CI runs: lint, changelog, sanity, unit, k8s_api, build, integration, molecule, lab
 	@scripts/test.sh
 
 lint: setup ## ansible-lint (production profile) and yamllint

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Run the quality gates. With no argument: every stage, in order, even after a failure; exits
 # non-zero when any stage failed. With arguments: only those stages.
-#   stages: lint changelog sanity unit k8s_api build integration molecule
+#   stages: lint changelog sanity unit k8s_api build integration molecule lab
 # Expects scripts/setup.sh to have run (the Makefile's `test` target does it).
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -114,7 +114,13 @@ stage_molecule() {
   return $rc
 }
 
-all_stages=(lint changelog sanity unit k8s_api build integration molecule)
+stage_lab() {
+  # The README's main command end to end on the local lab: make lab, a second run with changed=0 on
+  # every host, --check, the verify report marked simulated, no lab secret in the output, make lab-down.
+  tests/lab/build_base_image.sh && scripts/lab_e2e.sh
+}
+
+all_stages=(lint changelog sanity unit k8s_api build integration molecule lab)
 stages=("$@")
 [ ${#stages[@]} -eq 0 ] && stages=("${all_stages[@]}")
 

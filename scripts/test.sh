@@ -67,6 +67,7 @@ role node_prep
 role platform_prereqs
 role airflow
 role bootstrap
+role preflight
 role verify
 role operations
 module containerd_image
@@ -77,6 +78,7 @@ module git_publish
 filter pg_host_problems
 filter airflow_values_problems
 filter bootstrap_problems
+filter preflight_problems
 filter verify_findings
 filter capacity_report
 filter operations_problems

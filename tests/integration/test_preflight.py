@@ -1,0 +1,240 @@
+# Copyright: (c) 2026, DataSurface Yellow maintainers
+# Apache License 2.0 (see LICENSE)
+"""playbooks/preflight.yml against the Kubernetes API test server, through ansible-playbook.
+
+A good inventory passes (rc 0, changed=0, also with --check); each broken inventory (one fault
+each) fails with a message naming the variable, changed=0, no write request to the API server and
+no secret value in the output. The PostgreSQL host and the node are TEST-NET addresses reached
+over SSH: preflight must never connect to them (a connection attempt would make them unreachable).
+"""
+
+from __future__ import annotations
+
+import re
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+SECRETS = {
+    "registry": "reg tok 1f9e",
+    "pg": "pg pw 2c8d",
+    "mask": "mask pw 3b7c",
+    "git": "git tok 4a6b",
+    "redis": "redis pw 5e5a",
+    "admin": "admin pw 6d49",
+}
+WRITES = {"POST", "PUT", "PATCH", "DELETE"}
+
+
+@pytest.fixture
+def pg_port():
+    """A listening TCP port standing in for PostgreSQL."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(16)
+        yield listener.getsockname()[1]
+
+
+def closed_port():
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def baseline(k8s_api, tmp_path, port):
+    helm = tmp_path / "helm"
+    helm.write_text("#!/bin/sh\necho v3.17.2+stub\n")
+    helm.chmod(0o755)
+    return {
+        "yellow_cluster_type": "k3s",
+        "yellow_lab": False,
+        "yellow_datasurface_image": "docker.io/datasurface/datasurface",
+        "yellow_datasurface_image_tag": "v1.1.0",
+        "yellow_namespace": "datasurface",
+        "yellow_kubeconfig": str(k8s_api.kubeconfig_path),
+        "yellow_psp_name": "Test_DP",
+        "yellow_rte_name": "prod",
+        "yellow_node_registries": [{"host": "docker.io", "username": "bot", "password": SECRETS["registry"]}],
+        "yellow_pg_hba_cidrs": ["10.244.0.0/16", "100.64.0.0/10"],
+        "yellow_pg_users": [{"name": "datasurfacedt", "password": SECRETS["pg"]},
+                            {"name": "mask_dt_cred", "password": SECRETS["mask"]}],
+        "yellow_k8s_registry_username": "bot",
+        "yellow_k8s_registry_password": SECRETS["registry"],
+        "yellow_k8s_postgres_password": SECRETS["pg"],
+        "yellow_k8s_mask_password": SECRETS["mask"],
+        "yellow_k8s_git_username": "git-bot",
+        "yellow_k8s_git_token": SECRETS["git"],
+        "yellow_airflow_git_repo": "https://github.com/example-org/datasurface-dags.git",
+        "yellow_airflow_db_host": "127.0.0.1",
+        "yellow_airflow_db_port": port,
+        "yellow_airflow_db_password": SECRETS["pg"],
+        "yellow_airflow_redis_password": SECRETS["redis"],
+        "yellow_airflow_admin_password": SECRETS["admin"],
+        "yellow_airflow_helm_binary": str(helm),
+        "yellow_bootstrap_model_repo": "https://github.com/example-org/datasurface-model.git",
+        "yellow_bootstrap_model_version": "v1.0.0",
+        # the lab machine may lack a container engine; the engine probe has its own case below
+        "yellow_bootstrap_runner": "python",
+        "yellow_preflight_postgres_timeout": 2,
+    }
+
+
+def seed(k8s_api):
+    k8s_api.add_node("node-1")
+    k8s_api.store.put({"apiVersion": "storage.k8s.io/v1", "kind": "StorageClass", "metadata": {"name": "longhorn"},
+                       "provisioner": "driver.longhorn.io"})
+
+
+def run(k8s_env, tmp_path, values, *options):
+    unreachable = {"ansible_timeout": 3, "ansible_ssh_common_args": "-o ConnectTimeout=3"}
+    inventory = {"all": {"children": {
+        "cluster_nodes": {"children": {"k3s_servers": {"hosts": {"node-1": {"ansible_host": "192.0.2.10", **unreachable}}}}},
+        "postgres": {"hosts": {"pg-1": {"ansible_host": "192.0.2.20", **unreachable}}},
+        "control": {"hosts": {"localhost": {"ansible_connection": "local", "ansible_python_interpreter": sys.executable}}},
+    }}}
+    (tmp_path / "hosts.yml").write_text(yaml.safe_dump(inventory))
+    path = tmp_path / "vars.yml"
+    path.write_text(yaml.safe_dump({k: v for k, v in values.items() if v is not None}))
+    path.chmod(0o600)
+    result = subprocess.run(
+        ["ansible-playbook", "-i", str(tmp_path / "hosts.yml"), "-e", f"@{path}", *options,
+         str(ROOT / "playbooks" / "preflight.yml")],
+        capture_output=True, text=True, env=dict(k8s_env, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_NOCOLOR="1"),
+        cwd=ROOT, check=False, timeout=300,
+    )
+    output = result.stdout + result.stderr
+    for secret in SECRETS.values():
+        assert secret not in output, "a secret value reached the output"
+    return result.returncode, output
+
+
+def recap(output):
+    totals = {}
+    for line in re.findall(r"^\S+\s*:\s*(ok=.*)$", output, re.MULTILINE):
+        for key, value in re.findall(r"(\w+)=(\d+)", line):
+            totals[key] = totals.get(key, 0) + int(value)
+    assert totals, output[-3000:]
+    return totals
+
+
+def assert_read_only(k8s_api, output):
+    assert recap(output)["changed"] == 0, output[-3000:]
+    assert recap(output)["unreachable"] == 0, "preflight connected to a host other than the control node"
+    methods = {request.method for request in k8s_api.requests}
+    assert not methods & WRITES, f"the API server saw writes: {methods}"
+
+
+def test_good_inventory_passes_and_changes_nothing(k8s_api, k8s_env, tmp_path, pg_port):
+    seed(k8s_api)
+    values = baseline(k8s_api, tmp_path, pg_port)
+    rc, output = run(k8s_env, tmp_path, values)
+    assert rc == 0, output[-4000:]
+    assert re.search(r"preflight: \d+ checks passed on 3 host\(s\)", output), output[-2000:]
+    assert_read_only(k8s_api, output)
+    assert any(r.method == "GET" and r.path.endswith("/nodes") for r in k8s_api.requests)
+
+    rc, output = run(k8s_env, tmp_path, values, "--check")
+    assert rc == 0, output[-4000:]
+    assert_read_only(k8s_api, output)
+
+
+def test_skips_are_reported_and_pass(k8s_api, k8s_env, tmp_path):
+    values = baseline(k8s_api, tmp_path, closed_port())
+    values.update(yellow_kubeconfig=str(tmp_path / "absent-kubeconfig"), yellow_preflight_check_cluster=False,
+                  yellow_preflight_check_postgres=False)
+    rc, output = run(k8s_env, tmp_path, values)
+    assert rc == 0, output[-4000:]
+    assert "cluster checks skipped" in output and "PostgreSQL check skipped" in output
+    assert not k8s_api.requests
+
+
+def test_example_passwords_are_allowed_in_a_lab(k8s_api, k8s_env, tmp_path, pg_port):
+    seed(k8s_api)
+    values = baseline(k8s_api, tmp_path, pg_port)
+    values.update(yellow_lab=True, yellow_airflow_admin_password="admin", yellow_k8s_git_token="pass@w0rd")
+    rc, output = run(k8s_env, tmp_path, values)
+    assert rc == 0, output[-4000:]
+    assert_read_only(k8s_api, output)
+
+
+def _unreachable_kubeconfig(k8s_api, tmp_path):
+    path = tmp_path / "unreachable-kubeconfig"
+    text = k8s_api.kubeconfig_path.read_text()
+    path.write_text(text.replace(k8s_api.url, f"http://127.0.0.1:{closed_port()}"))
+    path.chmod(0o600)
+    return str(path)
+
+
+def _pg_user(password):
+    return lambda v, p: {"yellow_pg_users": [{"name": "datasurfacedt", "password": password}, v["yellow_pg_users"][1]]}
+
+
+# (id, change: values -> updates (None drops a variable), fragment expected in the failure)
+FAULTS = [
+    ("bad-namespace", lambda v, p: {"yellow_namespace": "Data_Surface"},
+     "yellow_namespace: 'Data_Surface' is not a DNS-1123 label"),
+    ("mismatched-namespaces", lambda v, p: {"yellow_airflow_namespace": "airflow-elsewhere"},
+     "yellow_airflow_namespace: 'airflow-elsewhere' differs from yellow_namespace 'datasurface'"),
+    ("bad-cidr", lambda v, p: {"yellow_pg_hba_cidrs": ["10.244.0.0/33"]}, "pg-1: yellow_pg_hba_cidrs[0]: '10.244.0.0/33'"),
+    ("missing-psp", lambda v, p: {"yellow_psp_name": None}, "yellow_psp_name: must be set"),
+    ("example-pg-password", _pg_user("Passw0rd123!"),
+     "pg-1: yellow_pg_users[0].password (datasurfacedt): is one of the HOWTO's example passwords"),
+    ("example-git-token", lambda v, p: {"yellow_k8s_git_token": "pass@w0rd"},
+     "localhost: yellow_k8s_git_token: is one of the HOWTO's example passwords"),
+    ("example-redis-password", lambda v, p: {"yellow_airflow_redis_password": "password"},
+     "yellow_airflow_redis_password: is one of the HOWTO's example passwords"),
+    ("example-registry-password",
+     lambda v, p: {"yellow_node_registries": [{"host": "docker.io", "username": "bot", "password": "datasurface"}]},
+     "node-1: yellow_node_registries[0].password (docker.io): is one of the HOWTO's example passwords"),
+    ("vault-placeholder", lambda v, p: {"yellow_airflow_admin_password": "CHANGE-ME"},
+     "yellow_airflow_admin_password: is still the placeholder of vault.yml.example"),
+    ("db-user-not-in-pg-users", lambda v, p: {"yellow_airflow_db_user": "airflow_user"},
+     "yellow_airflow_db_user: 'airflow_user' is not one of the users in yellow_pg_users"),
+    ("db-not-in-pg-databases", lambda v, p: {"yellow_airflow_db_name": "airflow_meta"},
+     "yellow_airflow_db_name: 'airflow_meta' is not one of the databases in yellow_pg_databases"),
+    ("unknown-storage-class", lambda v, p: {"yellow_airflow_storage_class": "fast-ssd"},
+     "yellow_airflow_storage_class: storage class 'fast-ssd' does not exist in the cluster"),
+    ("node-not-ready", "not-ready-node", "cluster: node node-2 is not Ready (KubeletNotReady)"),
+    ("cluster-unreachable", lambda v, p: {"yellow_kubeconfig": _unreachable_kubeconfig(*p)},
+     "yellow_kubeconfig: the cluster cannot be reached"),
+    # An external server (yellow_pg_install: false) must answer; one the postgres phase installs may not be up yet.
+    ("postgres-unreachable", lambda v, p: {"yellow_airflow_db_port": closed_port(), "yellow_pg_install": False},
+     "yellow_airflow_db_host: PostgreSQL at 127.0.0.1:"),
+    ("missing-required-variable", lambda v, p: {"yellow_k8s_registry_username": None},
+     "yellow_k8s_registry_username: must be set (required by the platform_prereqs role)"),
+    ("undefined-vault-variable", lambda v, p: {"yellow_k8s_postgres_password": "{{ vault_yellow_pg_missing }}"},
+     "yellow_k8s_postgres_password: cannot be evaluated ('vault_yellow_pg_missing' is undefined)"),
+    ("empty-image-tag", lambda v, p: {"yellow_datasurface_image_tag": ""}, "yellow_datasurface_image_tag: must not be empty"),
+    ("bad-bootstrap-job", lambda v, p: {"yellow_bootstrap_jobs": ["ring1_init", "Model Merge!"]},
+     "yellow_bootstrap_jobs[1]: 'Model Merge!' is neither a job role"),
+    ("missing-helm", lambda v, p: {"yellow_airflow_helm_binary": "/nonexistent/bin/helm"},
+     "yellow_airflow_helm_binary: /nonexistent/bin/helm cannot be run on the control node"),
+    ("missing-container-engine", lambda v, p: {"yellow_bootstrap_runner": "container", "yellow_bootstrap_engine": "nerdctl"},
+     "yellow_bootstrap_engine: no container engine (nerdctl) can be run on the control node"),
+    ("cluster-type-vs-groups", lambda v, p: {"yellow_cluster_type": "kubeadm"},
+     "yellow_cluster_type: 'kubeadm' but the inventory has hosts in group k3s_servers"),
+    ("argument-spec-type", lambda v, p: {"yellow_airflow_worker_replicas": "many"},
+     "yellow_airflow_worker_replicas: is of type str and we were unable to convert to int"),
+]
+
+
+@pytest.mark.parametrize("change, fragment", [case[1:] for case in FAULTS], ids=[case[0] for case in FAULTS])
+def test_broken_inventory_fails_with_every_problem_named(k8s_api, k8s_env, tmp_path, pg_port, change, fragment):
+    seed(k8s_api)
+    values = baseline(k8s_api, tmp_path, pg_port)
+    if change == "not-ready-node":
+        k8s_api.add_node("node-2", ready=False)
+    else:
+        values.update(change(values, (k8s_api, tmp_path)))
+    rc, output = run(k8s_env, tmp_path, values)
+    assert rc != 0, output[-4000:]
+    assert fragment in output, output[-4000:]
+    assert "nothing was changed" in output
+    for example in ("Passw0rd123!", "pass@w0rd"):
+        assert example not in output, "an example password was echoed"
+    assert_read_only(k8s_api, output)

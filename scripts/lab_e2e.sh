@@ -49,7 +49,20 @@ PY
 fi
 
 # The lab's generated secrets (.lab/secrets, one value per file) must appear in none of the logs.
-python3 - "$logs"/lab-run1.log "$logs"/lab-run2.log "$logs"/lab-check.log <<'PY' || fail "a lab secret reached the output"
+echo "--- day 2 on the lab: playbooks/update_image.yml with a new tag"
+jobs_before=$(grep -c '^k8s_api: POST /apis/batch/v1/namespaces/demo1/jobs ' .lab/k8s/requests.log || true)
+ansible-playbook tests/lab/push_tag.yml -i inventories/lab -e yellow_datasurface_image_tag=lab-2 >"$logs/lab-push-tag.log" 2>&1 ||
+  fail "pushing the lab-2 tag failed"
+ansible-playbook playbooks/update_image.yml -i inventories/lab -e yellow_datasurface_image_tag=lab-2 >"$logs/lab-update-image.log" 2>&1 ||
+  fail "update_image failed (see $logs/lab-update-image.log)"
+for node in yellow-lab-node1 yellow-lab-node2 yellow-lab-node3; do
+  podman exec "$node" ctr -n k8s.io images ls -q | grep -q ':lab-2$' || fail "$node has no lab-2 image after update_image"
+done
+jobs_after=$(grep -c '^k8s_api: POST /apis/batch/v1/namespaces/demo1/jobs ' .lab/k8s/requests.log || true)
+[ "$((jobs_after - jobs_before))" -eq 1 ] || fail "update_image created $((jobs_after - jobs_before)) Jobs, expected 1 (model-merge)"
+grep -E '^[a-z0-9.-]+ +: ok=' "$logs/lab-update-image.log"
+
+python3 - "$logs"/lab-run1.log "$logs"/lab-run2.log "$logs"/lab-check.log "$logs"/lab-update-image.log <<'PY' || fail "a lab secret reached the output"
 import pathlib, sys
 secrets = [p.read_text(encoding="utf-8").split()[0] for p in pathlib.Path(".lab/secrets").iterdir() if p.is_file()]
 secrets = [s for s in secrets if len(s) >= 8]

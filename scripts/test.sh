@@ -85,6 +85,20 @@ filter operations_problems
 LIST
 }
 
+# Every playbook must also run from the installed collection as datasurface.yellow.<name>.
+check_collection_playbooks() {
+  local collections=$1 bundled pb name
+  bundled=$(python -c 'import os, ansible_collections.kubernetes.core as k; print(os.path.dirname(os.path.dirname(os.path.dirname(list(k.__path__)[0]))))') || return 1
+  for pb in playbooks/*.yml; do
+    name=$(basename "$pb" .yml)
+    (cd "$collections" && ANSIBLE_COLLECTIONS_PATH="$collections:$bundled" ansible-playbook -i "$root/inventories/lab" \
+      "datasurface.yellow.$name" --syntax-check >/dev/null) || {
+      echo "ansible-playbook datasurface.yellow.$name: does not load from the built collection" >&2
+      return 1
+    }
+  done
+}
+
 stage_build() {
   local out=$root/.cache/build
   rm -rf "$out"
@@ -92,6 +106,7 @@ stage_build() {
   ansible-galaxy collection build --force --output-path "$out" &&
     ansible-galaxy collection install --offline --no-deps --force -p "$out/collections" "$out"/datasurface-yellow-*.tar.gz &&
     check_docs "$out/collections" &&
+    check_collection_playbooks "$out/collections" &&
     echo "built and installed: $(ls "$out"/datasurface-yellow-*.tar.gz)"
 }
 

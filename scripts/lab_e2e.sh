@@ -55,8 +55,12 @@ ansible-playbook tests/lab/push_tag.yml -i inventories/lab -e yellow_datasurface
   fail "pushing the lab-2 tag failed"
 ansible-playbook playbooks/update_image.yml -i inventories/lab -e yellow_datasurface_image_tag=lab-2 >"$logs/lab-update-image.log" 2>&1 ||
   fail "update_image failed (see $logs/lab-update-image.log)"
+# Read the whole list before matching: `... | grep -q` under pipefail fails when grep exits at the
+# first match and the writer then gets SIGPIPE.
 for node in yellow-lab-node1 yellow-lab-node2 yellow-lab-node3; do
-  podman exec "$node" ctr -n k8s.io images ls -q | grep -q ':lab-2$' || fail "$node has no lab-2 image after update_image"
+  images=$(podman exec "$node" ctr -n k8s.io images ls -q 2>&1) ||
+    fail "$node: cannot list its images: $images"
+  grep -q ':lab-2$' <<<"$images" || fail "$node has no lab-2 image after update_image; it has: $(tr '\n' ' ' <<<"$images")"
 done
 jobs_after=$(grep -c '^k8s_api: POST /apis/batch/v1/namespaces/demo1/jobs ' .lab/k8s/requests.log || true)
 [ "$((jobs_after - jobs_before))" -eq 1 ] || fail "update_image created $((jobs_after - jobs_before)) Jobs, expected 1 (model-merge)"

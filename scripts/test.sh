@@ -53,11 +53,12 @@ stage_k8s_api() {
 
 # Every role, the module and the filters must be in the built artifact and document themselves.
 check_docs() {
-  local collections=$1 kind name
+  local collections=$1 kind name doc
   while read -r kind name; do
     # ansible-doc exits 0 for a plugin it cannot find: require its JSON to name the plugin.
-    ANSIBLE_COLLECTIONS_PATH="$collections" ansible-doc -t "$kind" --json "datasurface.yellow.$name" 2>&1 |
-      grep -q "\"datasurface.yellow.$name\"" || {
+    # Capture first: piping into `grep -q` under pipefail fails when ansible-doc gets SIGPIPE.
+    doc=$(ANSIBLE_COLLECTIONS_PATH="$collections" ansible-doc -t "$kind" --json "datasurface.yellow.$name" 2>&1)
+    grep -q "\"datasurface.yellow.$name\"" <<<"$doc" || {
       echo "ansible-doc -t $kind datasurface.yellow.$name: missing or undocumented in the built collection" >&2
       return 1
     }

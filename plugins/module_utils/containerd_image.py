@@ -261,6 +261,9 @@ def ensure_image(params, check_mode, containerd=None, registry_factory=RegistryC
         changed = True
 
     after = containerd.find(name, max(remaining(), 1.0)) if result["pulled"] else before
+    if result["pulled"] and after is None:
+        raise PullFailure("error", "the pull of %s exited 0 but containerd (namespace %s) does not list the image"
+                          % (name, params["namespace"]), result["attempts"])
     if params["pin"] and (after is None or after["labels"].get(PIN_LABEL) != "pinned"):
         if not check_mode:
             containerd.label(name, PIN_LABEL, "pinned", max(remaining(), 1.0))

@@ -149,6 +149,18 @@ def test_absent_image_is_pulled():
     assert result["digest"] == NEW and result["digest_before"] is None and result["attempts"] == 1
 
 
+def test_a_pull_that_leaves_no_image_is_a_failure():
+    class Forgetful(FakeContainerd):
+        def pull_once(self, *args, **kwargs):
+            rc, output = super().pull_once(*args, **kwargs)
+            self.stored.clear()
+            return rc, output
+
+    with pytest.raises(PullFailure) as failure:
+        run(params(), Forgetful())
+    assert failure.value.kind == "error" and "does not list the image" in str(failure.value)
+
+
 def test_present_tag_is_not_pulled_or_looked_up_without_refresh():
     fake = FakeContainerd({IMAGE: (OLD, {})})
     result = run(params(), fake)

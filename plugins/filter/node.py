@@ -9,14 +9,6 @@ from typing import Any, Callable
 from ansible.errors import AnsibleFilterError
 from ansible_collections.datasurface.yellow.plugins.module_utils.image_reference import InvalidReference
 from ansible_collections.datasurface.yellow.plugins.plugin_utils.registries import k3s_registries_document, registry_for
-from ansible_collections.datasurface.yellow.plugins.plugin_utils.validation import node_prep_problems as _node_prep_problems
-
-
-def node_prep_problems(values: Any, os_family: str | None = None) -> list[str]:
-    """Problems in the node_prep role's variables."""
-    if not isinstance(values, dict):
-        raise AnsibleFilterError("node_prep_problems expects a dictionary of yellow_node_* variables")
-    return _node_prep_problems(values, os_family=os_family)
 
 
 def k3s_registries_yaml(registries: Any) -> dict[str, Any]:
@@ -37,7 +29,6 @@ class FilterModule:
 
     def filters(self) -> dict[str, Callable[..., Any]]:
         return {
-            "node_prep_problems": node_prep_problems,
             "k3s_registries_yaml": k3s_registries_yaml,
             "registry_for_image": registry_for_image,
         }

@@ -17,13 +17,6 @@ def _list(value: Any, what: str) -> list[Any]:
     return list(value)
 
 
-def operations_problems(values: Any, operation: str) -> list[str]:
-    """Problems in the operations role's variables for one operation."""
-    if not isinstance(values, Mapping):
-        raise AnsibleFilterError("operations_problems expects a dictionary of yellow_ops_* variables")
-    return _operations.operations_problems(values, operation)
-
-
 def operations_reset_tables(existing: Any, names: Any, patterns: Any) -> list[str]:
     """Existing tables a schema reset drops."""
     return _operations.reset_tables(_list(existing, "existing"), _list(names, "names"), _list(patterns, "patterns"))
@@ -46,7 +39,6 @@ class FilterModule:
 
     def filters(self) -> dict[str, Callable[..., Any]]:
         return {
-            "operations_problems": operations_problems,
             "operations_reset_tables": operations_reset_tables,
             "operations_table_entries": operations_table_entries,
             "operations_mcp": operations_mcp,

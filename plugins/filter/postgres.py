@@ -6,16 +6,7 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from ansible.errors import AnsibleFilterError
 from ansible_collections.datasurface.yellow.plugins.plugin_utils.pg_hba import stale_rules, wanted_rules
-from ansible_collections.datasurface.yellow.plugins.plugin_utils.validation import postgres_host_problems
-
-
-def pg_host_problems(values: Any, os_family: str | None = None) -> list[str]:
-    """Problems in the postgres_host role's variables."""
-    if not isinstance(values, dict):
-        raise AnsibleFilterError("pg_host_problems expects a dictionary of yellow_pg_* variables")
-    return postgres_host_problems(values, os_family=os_family)
 
 
 def pg_hba_rules(cidrs: Any, databases: Any, users: Any, method: str, marker: str) -> list[dict[str, Any]]:
@@ -33,7 +24,6 @@ class FilterModule:
 
     def filters(self) -> dict[str, Callable[..., Any]]:
         return {
-            "pg_host_problems": pg_host_problems,
             "pg_hba_rules": pg_hba_rules,
             "pg_hba_stale_rules": pg_hba_stale_rules,
         }

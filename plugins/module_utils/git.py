@@ -41,13 +41,16 @@ class GitError(Exception):
         self.kind = kind
 
 
-def repo_url_problem(url: Any) -> Optional[str]:
-    """Why ``url`` is not a remote we accept (credentials must not be embedded), or None."""
+def repo_url_problem(url: Any, check_credentials: bool = True) -> Optional[str]:
+    """Why ``url`` is not a remote we accept (credentials must not be embedded), or None.
+
+    The roles' input layer refuses credentials in every URL itself (check_credentials=False there).
+    """
     if not isinstance(url, str) or not url.strip():
         return "must be a git remote URL (https://..., ssh://..., git@host:path or a local path)"
     if url.startswith(("http://", "https://", "ssh://", "git://", "file://")):
         parts = urlsplit(url)
-        if parts.scheme in ("http", "https") and (parts.username or parts.password):
+        if check_credentials and parts.scheme in ("http", "https") and (parts.username or parts.password):
             return "must not carry credentials: give the user and token as username/token (vault), never in the URL"
         if parts.scheme != "file" and not parts.hostname:
             return f"{url!r} has no host"

@@ -21,20 +21,8 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any, Iterator
 
-from ansible_collections.datasurface.yellow.plugins.plugin_utils.validation import (
-    bootstrap_problems,
-    cidr_problem,
-    dns1123_label_problem,
-    k8s_prereqs_problems,
-    node_prep_problems,
-    postgres_host_problems,
-    secret_problem,
-)
-
-# The passwords the manual HOWTO uses in its examples: never acceptable outside a throwaway lab.
-EXAMPLE_PASSWORDS = frozenset({"password", "Passw0rd123!", "admin", "pass@w0rd", "datasurface"})
-# The placeholder of inventories/*/group_vars/all/vault.yml.example: never acceptable.
-PLACEHOLDER_PASSWORDS = frozenset({"CHANGE-ME"})
+from ansible_collections.datasurface.yellow.plugins.plugin_utils.inputs import EXAMPLE_PASSWORDS, PLACEHOLDER_PASSWORDS
+from ansible_collections.datasurface.yellow.plugins.plugin_utils.validation import cidr_problem, dns1123_label_problem, flag
 
 # Variable prefix of each role, and the group the role runs on.
 ROLE_PREFIXES = {
@@ -101,14 +89,6 @@ def collected_values(values: Any, prefix: str = "yellow_") -> dict[str, Any]:
         except Exception as exc:  # pylint: disable=broad-except  # any template failure is a finding
             collected[name] = f"<< error 0 - {exc} >>"
     return collected
-
-
-def names_of(values: Any, variable: str) -> list[str]:
-    """The ``name`` of every entry of a list variable (no other field), or [] when it cannot be read."""
-    value = collected_values(values).get(variable)
-    if _error_reason(value) is not None:
-        return []
-    return _names(value)
 
 
 def _error_reason(value: Any) -> str | None:
@@ -207,85 +187,9 @@ def example_password_problems(values: Mapping[str, Any], prefixes: Sequence[str]
     return problems
 
 
-# ---- argument specs ---------------------------------------------------------------------------
-
-_MISSING = re.compile(r"^missing required arguments: (?P<names>.*)$")
-_ARGUMENT = re.compile(r"^argument '(?P<name>[^']+)' (?P<rest>.*)$", re.DOTALL)
-
-
-def argument_error_problems(errors: Any, role: str, secrets: Sequence[str] = ()) -> list[str]:
-    """``validate_argument_spec``'s ``argument_errors`` as 'variable: what is wrong' messages (redacted)."""
-    problems = []
-    for error in errors or []:
-        text = redact(str(error), secrets).strip()
-        missing = _MISSING.match(text)
-        argument = _ARGUMENT.match(text)
-        if missing:
-            for name in missing.group("names").split(","):
-                problems.append(f"{name.strip()}: must be set (required by the {role} role)")
-        elif argument:
-            problems.append(f"{argument.group('name')}: {argument.group('rest')} ({role} role argument spec)")
-        else:
-            problems.append(f"{text} ({role} role argument spec)")
-    return problems
-
-
-# ---- per role ---------------------------------------------------------------------------------
-
-
-def _airflow_problems(values: Mapping[str, Any]) -> list[str]:
-    problems = []
-    for key in ("yellow_airflow_db_password", "yellow_airflow_redis_password", "yellow_airflow_admin_password"):
-        if key in values:
-            problem = secret_problem(values.get(key))
-            if problem:
-                problems.append(f"{key}: {problem}")
-    for key in ("yellow_airflow_namespace", "yellow_airflow_release"):
-        if key in values:
-            problem = dns1123_label_problem(values.get(key))
-            if problem:
-                problems.append(f"{key}: {problem}")
-    return problems
-
-
-ROLE_CHECKS = {
-    "postgres_host": postgres_host_problems,
-    "node_prep": node_prep_problems,
-    "platform_prereqs": k8s_prereqs_problems,
-    "airflow": _airflow_problems,
-    "bootstrap": bootstrap_problems,
-}
-
-
 def _about(problem: str, names: Sequence[str]) -> bool:
     """True when ``problem`` is about one of the variables ``names``."""
     return any(problem == name or problem.startswith((f"{name}:", f"{name}[", f"{name}.", f"{name} ")) for name in names)
-
-
-def role_problems(values: Mapping[str, Any], role: str, argument_errors: Any = None,
-                  allow_examples: bool = False) -> list[str]:
-    """Everything wrong with one role's inputs on one host.
-
-    Variables that cannot be evaluated are reported once, and left out of the other checks (their
-    value is an error marker, which would only produce a second, confusing message).
-    """
-    if role not in ROLE_CHECKS:
-        raise ValueError(f"unknown role {role!r} (one of {', '.join(ROLE_CHECKS)})")
-    prefix = ROLE_PREFIXES[role]
-    broken = {name: why for name, why in unresolved(values).items() if name.startswith(prefix)}
-    problems = [f"{name}: cannot be evaluated ({why})" for name, why in sorted(broken.items())]
-    secrets = secret_values(values)
-    found = argument_error_problems(argument_errors, role, secrets)
-    # A variable the argument spec reports missing is not reported again by the role's own checks.
-    missing = [problem.split(":", 1)[0] for problem in found if problem.endswith(f": must be set (required by the {role} role)")]
-    role_values = {name: value for name, value in values.items() if name.startswith(prefix) and name not in broken}
-    found += [problem for problem in (redact(problem, secrets) for problem in ROLE_CHECKS[role](role_values))
-              if not _about(problem, missing)]
-    found += example_password_problems(role_values, (prefix,), allow_examples)
-    for problem in found:
-        if not _about(problem, list(broken)) and problem not in problems:
-            problems.append(problem)
-    return problems
 
 
 # ---- the inventory as a whole -----------------------------------------------------------------
@@ -355,19 +259,8 @@ def _image_problems(values: Mapping[str, Any], broken: Mapping[str, str]) -> lis
 
 
 def _database_problems(values: Mapping[str, Any], broken: Mapping[str, str], postgres: Any) -> list[str]:
-    problems = []
-    host = values.get("yellow_airflow_db_host")
-    if "yellow_airflow_db_host" not in broken:
-        if not _set(host):
-            problems.append("yellow_airflow_db_host: must be set (the PostgreSQL host Airflow connects to)")
-        elif not isinstance(host, str) or not HOST_NAME.match(host.strip("[]")) and not _is_address(host):
-            problems.append(f"yellow_airflow_db_host: {host!r} must be a host name or address (no scheme, port or path)")
-    port = values.get("yellow_airflow_db_port", 5432)
-    try:
-        if not 0 < int(port) < 65536:
-            raise ValueError
-    except (TypeError, ValueError):
-        problems.append(f"yellow_airflow_db_port: {port!r} must be a TCP port (1-65535)")
+    """Airflow's database user and name against the PostgreSQL host's (the host and port are the airflow role's checks)."""
+    problems: list[str] = []
     pg_values = collected_values(postgres) if postgres is not None else None
     if not pg_values:
         return problems
@@ -411,8 +304,14 @@ def _cluster_type_problems(values: Mapping[str, Any], groups: Mapping[str, Any])
     return []
 
 
-def inventory_problems(values: Mapping[str, Any], groups: Mapping[str, Any] | None = None, postgres: Any = None) -> list[str]:
-    """Checks across roles: one namespace, PSP name, CIDRs, Airflow's database, image tags, cluster type."""
+def inventory_problems(values: Mapping[str, Any], groups: Mapping[str, Any] | None = None, postgres: Any = None,
+                       summary: Mapping[str, Any] | None = None) -> list[str]:
+    """Checks across roles: one namespace, PSP name, CIDRs, Airflow's database, image tags, cluster type.
+
+    ``summary`` holds the roles' converted inputs with their defaults (check_inputs' summary); it
+    stands in for what the inventory does not set.
+    """
+    values = {**values, **(summary or {})}
     broken = unresolved(values)
     problems = _namespace_problems(values, broken)
     psp_keys = [key for key in ("yellow_psp_name", "yellow_bootstrap_psp") if key not in broken]
@@ -427,8 +326,8 @@ def inventory_problems(values: Mapping[str, Any], groups: Mapping[str, Any] | No
     # Secrets of no role checked above (the roles' own are checked on the hosts of their groups).
     others = {name: value for name, value in values.items()
               if not name.startswith(tuple(ROLE_PREFIXES.values())) and name not in broken}
-    problems += example_password_problems(others, ("yellow_",), bool(values.get("yellow_lab"))
-                                          or bool(values.get("yellow_preflight_allow_example_passwords")))
+    problems += example_password_problems(others, ("yellow_",), flag(values, "yellow_lab")
+                                          or flag(values, "yellow_preflight_allow_example_passwords"))
     problems += _image_problems(values, broken)
     problems += _database_problems(values, broken, postgres)
     problems += _cluster_type_problems(values, groups or {})
@@ -444,9 +343,11 @@ def _resources(value: Any) -> list[Mapping[str, Any]]:
     return [item for item in value or [] if isinstance(item, Mapping)]
 
 
-def cluster_problems(values: Mapping[str, Any], nodes: Any, storage_classes: Any) -> list[str]:
-    """Nodes that are not Ready and storage classes the inventory names but the cluster lacks."""
-    problems = []
+def cluster_problems(values: Mapping[str, Any], nodes: Any, storage_classes: Any, summary: Mapping[str, Any] | None = None,
+                     postgres: Any = None) -> list[str]:
+    """Nodes that are not Ready, storage classes the inventory names but the cluster lacks, the pod network."""
+    values = {**values, **(summary or {})}
+    problems = pod_network_problems(values, postgres, nodes)
     node_list = _resources(nodes)
     if not node_list:
         problems.append("cluster: has no nodes")
@@ -459,12 +360,72 @@ def cluster_problems(values: Mapping[str, Any], nodes: Any, storage_classes: Any
             problems.append(f"cluster: node {name} is not Ready ({why})")
     present = sorted({(item.get("metadata") or {}).get("name") for item in _resources(storage_classes)} - {None})
     wanted = ["yellow_airflow_storage_class"]
-    if values.get("yellow_airflow_logs_persistence", True):
+    if values.get("yellow_airflow_logs_persistence", True) is not False:
         wanted.append("yellow_airflow_logs_storage_class")
     for key in wanted:
         name = values.get(key)
         if _set(name) and name not in present:
             problems.append(f"{key}: storage class {name!r} does not exist in the cluster (present: {', '.join(present) or 'none'})")
+    return problems
+
+
+def _networks(value: Any) -> list[Any]:
+    items = value if isinstance(value, Sequence) and not isinstance(value, (str, bytes)) else []
+    networks = []
+    for item in items:
+        try:
+            networks.append(ipaddress.ip_network(item, strict=False))
+        except (TypeError, ValueError):
+            continue
+    return networks
+
+
+def node_pod_cidrs(nodes: Any) -> list[str]:
+    """The pod networks the cluster gave its nodes (spec.podCIDRs, or the older spec.podCIDR)."""
+    found: list[str] = []
+    for node in _resources(nodes):
+        spec = node.get("spec") or {}
+        cidrs = spec.get("podCIDRs") or ([spec["podCIDR"]] if spec.get("podCIDR") else [])
+        for cidr in cidrs:
+            if isinstance(cidr, str) and cidr not in found:
+                found.append(cidr)
+    return found
+
+
+def pod_network_problems(values: Mapping[str, Any], postgres: Any, nodes: Any = None) -> list[str]:
+    """The pod network must be inside yellow_pg_hba_cidrs, or no pod reaches PostgreSQL.
+
+    The pod networks are the nodes' ``spec.podCIDRs`` when the cluster was read and gives them,
+    else ``yellow_pod_cidrs`` from the inventory. Only checked when this inventory manages the
+    PostgreSQL host (group postgres): otherwise pg_hba is someone else's.
+    """
+    pg_values = collected_values(postgres) if isinstance(postgres, Mapping) else {}
+    if "yellow_pg_hba_cidrs" not in pg_values or _error_reason(pg_values.get("yellow_pg_hba_cidrs")) is not None:
+        return []
+    hba = _networks(pg_values["yellow_pg_hba_cidrs"])
+    declared = values.get("yellow_pod_cidrs")
+    declared_networks = _networks(declared) if _error_reason(declared) is None else []
+    from_nodes = node_pod_cidrs(nodes) if nodes is not None else []
+    problems = []
+    if from_nodes:
+        source = "the nodes' spec.podCIDRs"
+        pod_networks = _networks(from_nodes)
+        outside = [str(net) for net in pod_networks
+                   if declared_networks and not any(net.version == d.version and net.subnet_of(d) for d in declared_networks)]
+        if outside:
+            problems.append(f"yellow_pod_cidrs: {', '.join(str(d) for d in declared_networks)} does not contain the pod "
+                            f"network(s) {', '.join(outside)} the cluster gave its nodes; correct yellow_pod_cidrs")
+    elif declared_networks:
+        source = "yellow_pod_cidrs"
+        pod_networks = declared_networks
+    else:
+        return ["yellow_pod_cidrs: must be set (the cluster's pod network, e.g. 10.42.0.0/16 for K3s, the kubeadm "
+                "--pod-network-cidr): the nodes give no spec.podCIDRs to read, and pg_hba must admit the pods"]
+    for net in pod_networks:
+        if not any(net.version == allowed.version and net.subnet_of(allowed) for allowed in hba):
+            problems.append(
+                f"yellow_pg_hba_cidrs: {', '.join(str(h) for h in hba) or 'nothing'} does not cover the pod network {net} "
+                f"({source}); pods could not reach PostgreSQL. Add {net} (or a network containing it) to yellow_pg_hba_cidrs")
     return problems
 
 

@@ -14,6 +14,8 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from ansible.module_utils.parsing.convert_bool import boolean
+
 # PostgreSQL identifiers we create without quoting tricks: letters, digits, underscore, dollar and
 # hyphen (the platform's `postgres-cqrs-af3` database), at most 63 bytes (NAMEDATALEN - 1).
 PG_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_$-]*$")
@@ -106,7 +108,18 @@ def _unique_names(items: Sequence[Any], key: str, problems: list[str]) -> list[s
     return names
 
 
-def postgres_host_problems(values: Mapping[str, Any], os_family: str | None = None) -> list[str]:
+def flag(values: Mapping[str, Any], key: str, default: bool = False) -> bool:
+    """An opt-in flag read with Ansible's boolean rules ("false", "no", "0", "off" are false)."""
+    value = values.get(key, default)
+    if value is None:
+        return default
+    try:
+        return boolean(value, strict=True)
+    except TypeError:
+        return default
+
+
+def postgres_host_problems(values: Mapping[str, Any], os_family: str | None = None, **_: Any) -> list[str]:
     """Check the postgres_host role's variables; see roles/postgres_host/meta/argument_specs.yml."""
     problems: list[str] = []
 
@@ -116,8 +129,8 @@ def postgres_host_problems(values: Mapping[str, Any], os_family: str | None = No
             f"(supported: {', '.join(sorted(PG_SUPPORTED_OS_FAMILIES))}: Debian and Ubuntu)"
         )
 
-    allow_weak = bool(values.get("yellow_pg_allow_weak_auth", False))
-    allow_any = bool(values.get("yellow_pg_allow_any_source", False))
+    allow_weak = flag(values, "yellow_pg_allow_weak_auth")
+    allow_any = flag(values, "yellow_pg_allow_any_source")
 
     method = values.get("yellow_pg_hba_method", "scram-sha-256")
     if method in PG_WEAK_METHODS and not allow_weak:
@@ -217,7 +230,7 @@ def url_problem(value: Any) -> str | None:
     return None
 
 
-def node_prep_problems(values: Mapping[str, Any], os_family: str | None = None) -> list[str]:
+def node_prep_problems(values: Mapping[str, Any], os_family: str | None = None, **_: Any) -> list[str]:
     """Check the node_prep role's variables; see roles/node_prep/meta/argument_specs.yml."""
     from ansible_collections.datasurface.yellow.plugins.module_utils.image_reference import (
         InvalidReference,
@@ -229,7 +242,7 @@ def node_prep_problems(values: Mapping[str, Any], os_family: str | None = None) 
         problems.append(
             f"ansible_facts.os_family: {os_family!r} is not supported by node_prep (supported: Debian/Ubuntu and the RedHat family)"
         )
-    cluster_type = values.get("yellow_node_cluster_type")
+    cluster_type = values.get("yellow_node_cluster_type", "k3s")
     if cluster_type not in NODE_CLUSTER_TYPES:
         problems.append(f"yellow_node_cluster_type: {cluster_type!r} is not one of {', '.join(NODE_CLUSTER_TYPES)}")
 
@@ -267,12 +280,6 @@ def node_prep_problems(values: Mapping[str, Any], os_family: str | None = None) 
         except InvalidReference as exc:
             problems.append(f"yellow_node_pull_images[{index}]: {exc}")
 
-    throttle = values.get("yellow_node_pull_throttle", 0)
-    try:
-        if int(throttle) < 0:
-            raise ValueError
-    except (TypeError, ValueError):
-        problems.append(f"yellow_node_pull_throttle: {throttle!r} must be 0 (no limit) or a positive number of nodes")
     return problems
 
 
@@ -291,7 +298,7 @@ def dns1123_label_problem(value: Any) -> str | None:
     return None
 
 
-def k8s_prereqs_problems(values: Mapping[str, Any]) -> list[str]:
+def k8s_prereqs_problems(values: Mapping[str, Any], **_: Any) -> list[str]:
     """Check the platform_prereqs role's variables; see roles/platform_prereqs/meta/argument_specs.yml."""
     problems: list[str] = []
     for key in ("yellow_k8s_namespace", "yellow_k8s_airflow_release"):
@@ -356,7 +363,7 @@ def _job_selector_problem(value: Any) -> str | None:
     return f"{value!r} is neither a job role ({', '.join(JOB_ROLES)}) nor a Job name"
 
 
-def bootstrap_problems(values: Mapping[str, Any]) -> list[str]:
+def bootstrap_problems(values: Mapping[str, Any], **_: Any) -> list[str]:
     """Check the bootstrap role's variables; see roles/bootstrap/meta/argument_specs.yml."""
     from ansible_collections.datasurface.yellow.plugins.module_utils.git import repo_url_problem
 
@@ -368,7 +375,7 @@ def bootstrap_problems(values: Mapping[str, Any]) -> list[str]:
     if not isinstance(workdir, str) or not workdir.startswith("/"):
         problems.append(f"yellow_bootstrap_workdir: {workdir!r} must be an absolute path on the control node")
     for key in ("yellow_bootstrap_model_repo", "yellow_bootstrap_dag_repo"):
-        problem = repo_url_problem(values.get(key))
+        problem = repo_url_problem(values.get(key), check_credentials=False)
         if problem:
             problems.append(f"{key}: {problem}")
     for key in ("yellow_bootstrap_model_version", "yellow_bootstrap_dag_branch"):
@@ -401,6 +408,7 @@ def bootstrap_problems(values: Mapping[str, Any]) -> list[str]:
     if runner not in ("container", "python"):
         problems.append(f"yellow_bootstrap_runner: {runner!r} is not one of container, python")
     elif runner == "container" and not values.get("yellow_bootstrap_image"):
+        # (its format is checked with the image-reference parser, see inputs.FORMATS)
         problems.append("yellow_bootstrap_image: must be set when yellow_bootstrap_runner is container")
     # The job list of the entry point in use (main, update_dags or rerun_jobs) must name at least one job.
     required_lists = ("yellow_bootstrap_jobs", "yellow_bootstrap_update_jobs", "yellow_bootstrap_rerun_jobs")
@@ -416,4 +424,65 @@ def bootstrap_problems(values: Mapping[str, Any]) -> list[str]:
             re.compile(pattern)
         except (re.error, TypeError) as exc:
             problems.append(f"yellow_bootstrap_apply_name_patterns[{index}]: {pattern!r} is not a regular expression ({exc})")
+    return problems
+
+
+AIRFLOW_SECRETS = ("yellow_airflow_db_password", "yellow_airflow_redis_password", "yellow_airflow_admin_password")
+
+
+def airflow_problems(values: Mapping[str, Any], **_: Any) -> list[str]:
+    """Check the airflow role's variables; see roles/airflow/meta/argument_specs.yml."""
+    from ansible_collections.datasurface.yellow.plugins.module_utils.git import repo_url_problem
+
+    problems = []
+    for key in AIRFLOW_SECRETS:
+        if key in values:
+            problem = secret_problem(values.get(key))
+            if problem:
+                problems.append(f"{key}: {problem}")
+    for key in ("yellow_airflow_namespace", "yellow_airflow_release"):
+        if key in values:
+            problem = dns1123_label_problem(values.get(key))
+            if problem:
+                problems.append(f"{key}: {problem}")
+    if "yellow_airflow_db_host" in values:
+        host = values["yellow_airflow_db_host"]
+        if not isinstance(host, str) or not host.strip():
+            problems.append("yellow_airflow_db_host: must be set (the PostgreSQL host Airflow connects to)")
+        elif not HOST_OR_ADDRESS.match(host.strip("[]")):
+            problems.append(f"yellow_airflow_db_host: {host!r} must be a host name or address (no scheme, port or path)")
+    if "yellow_airflow_git_repo" in values:
+        problem = repo_url_problem(values.get("yellow_airflow_git_repo"), check_credentials=False)
+        if problem:
+            problems.append(f"yellow_airflow_git_repo: {problem}")
+    mode = values.get("yellow_airflow_install_mode", "helm")
+    if mode not in ("helm", "render"):
+        problems.append(f"yellow_airflow_install_mode: {mode!r} is not one of helm, render")
+    return problems
+
+
+# Host names and IPv4/IPv6 addresses (an address is checked by ipaddress where it matters).
+HOST_OR_ADDRESS = re.compile(r"^(?:[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?|[0-9A-Fa-f:.]+)$")
+
+
+def verify_problems(values: Mapping[str, Any], **_: Any) -> list[str]:
+    """Check the verify role's variables; see roles/verify/meta/argument_specs.yml."""
+    problems = []
+    problem = dns1123_label_problem(values.get("yellow_verify_namespace"))
+    if problem:
+        problems.append(f"yellow_verify_namespace: {problem}")
+    if flag(values, "yellow_verify_airflow", True) and secret_problem(values.get("yellow_verify_airflow_password")):
+        problems.append("yellow_verify_airflow_password: must be set (yellow_airflow_admin_password, from the vault)")
+    if flag(values, "yellow_verify_airflow", True) and values.get("yellow_verify_airflow_url") is not None:
+        problem = url_problem(values.get("yellow_verify_airflow_url"))
+        if problem:
+            problems.append(f"yellow_verify_airflow_url: {problem}")
+    expected = values.get("yellow_verify_expected_dags")
+    if expected is not None and (not isinstance(expected, int) or expected < 0):
+        problems.append("yellow_verify_expected_dags: must be null or a non-negative integer")
+    needs_db = flag(values, "yellow_verify_tables", True) or flag(values, "yellow_verify_db_probe")
+    if needs_db and not (isinstance(values.get("yellow_verify_db_host"), str) and values["yellow_verify_db_host"].strip()):
+        problems.append("yellow_verify_db_host: must be set (yellow_airflow_db_host)")
+    if flag(values, "yellow_verify_tables", True) and secret_problem(values.get("yellow_verify_db_password")):
+        problems.append("yellow_verify_db_password: must be set (yellow_k8s_postgres_password, from the vault)")
     return problems

@@ -62,7 +62,7 @@ def redhat_host():
         podman("rm", "-f", "-t", "0", name, check=False)
 
 
-def run_role(host: str, tmp_path: Path, extra: dict) -> subprocess.CompletedProcess:
+def run_role(host: str, tmp_path: Path, extra: dict, cli: tuple[str, ...] = ()) -> subprocess.CompletedProcess:
     inventory = {
         "all": {
             "vars": {"ansible_connection": "containers.podman.podman", "ansible_python_interpreter": "/usr/bin/python3"},
@@ -75,7 +75,8 @@ def run_role(host: str, tmp_path: Path, extra: dict) -> subprocess.CompletedProc
     extra_vars.chmod(0o600)
     env = dict(os.environ, ANSIBLE_FORCE_COLOR="false", ANSIBLE_NOCOLOR="1", ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"))
     return subprocess.run(
-        ["ansible-playbook", "-v", "-i", str(tmp_path / "hosts.yml"), "-e", f"@{extra_vars}", str(ROOT / "playbooks" / "postgres.yml")],
+        ["ansible-playbook", "-v", "-i", str(tmp_path / "hosts.yml"), "-e", f"@{extra_vars}",
+         *[arg for pair in cli for arg in ("-e", pair)], str(ROOT / "playbooks" / "postgres.yml")],
         capture_output=True,
         text=True,
         env=env,
@@ -97,7 +98,9 @@ def assert_refused(result: subprocess.CompletedProcess, host: str, *fragments: s
     counts = recap(output, host)
     assert counts["failed"] == 1 and counts["changed"] == 0, counts
     failed_task = re.findall(r"^TASK \[(.*?)\]", output.split("fatal:")[0], re.MULTILINE)[-1]
-    assert failed_task.endswith("Check the PostgreSQL host inputs"), failed_task
+    # The input check, or (for a type the spec cannot convert) ansible-core's own validation of the same spec.
+    assert failed_task.endswith(("Check the PostgreSQL host inputs", "Validating arguments against arg spec 'main' - "
+                                 "Prepare the PostgreSQL host of a DataSurface YellowDataPlatform")), failed_task
     for fragment in fragments:
         assert fragment in output, f"{fragment!r} not in output:\n{output[-3000:]}"
     for secret in (PASSWORD_DT, PASSWORD_MASK, "9f3c", "71aa"):
@@ -109,6 +112,18 @@ BAD_INPUTS = {
     "host-bits-cidr": ({"yellow_pg_hba_cidrs": ["10.244.1.7/16"]}, ["yellow_pg_hba_cidrs[0]", "host bits set"]),
     "trust": ({"yellow_pg_hba_method": "trust"}, ["yellow_pg_hba_method", "'trust' is refused", "yellow_pg_allow_weak_auth"]),
     "md5": ({"yellow_pg_hba_method": "md5"}, ["yellow_pg_hba_method", "'md5' is refused"]),
+    # An opt-in given as a string that means false (YAML quoted, as `-e x=false` always is) stays off.
+    "trust-opt-in-string-false": ({"yellow_pg_hba_method": "trust", "yellow_pg_allow_weak_auth": "false"},
+                                  ["yellow_pg_hba_method", "'trust' is refused", "yellow_pg_allow_weak_auth"]),
+    "trust-opt-in-string-no": ({"yellow_pg_hba_method": "trust", "yellow_pg_allow_weak_auth": "no"},
+                               ["yellow_pg_hba_method", "'trust' is refused"]),
+    "any-source-opt-in-string-0": ({"yellow_pg_hba_cidrs": ["0.0.0.0/0"], "yellow_pg_allow_any_source": "0"},
+                                   ["yellow_pg_hba_cidrs[0]", "yellow_pg_allow_any_source"]),
+    "opt-in-not-a-boolean": ({"yellow_pg_hba_method": "trust", "yellow_pg_allow_weak_auth": "maybe"},
+                             ["yellow_pg_allow_weak_auth", "'maybe' is not a valid boolean"]),
+    "cidrs-as-a-string": ({"yellow_pg_hba_cidrs": "10.42.0.0/16,10.43.0.0/16"},
+                          ["yellow_pg_hba_cidrs: must be a list", "not the string '10.42.0.0/16,10.43.0.0/16'"]),
+    "port-not-a-number": ({"yellow_pg_port": "abc"}, ["yellow_pg_port", "abc"]),
     "any-source": ({"yellow_pg_hba_cidrs": ["0.0.0.0/0"]}, ["yellow_pg_hba_cidrs[0]", "yellow_pg_allow_any_source"]),
     "empty-password": (
         {"yellow_pg_users": [{"name": "datasurfacedt", "password": ""}, GOOD_USERS[1]]},
@@ -134,6 +149,14 @@ BAD_INPUTS = {
 def test_bad_input_is_refused_before_any_change(case, fresh_host, tmp_path):
     extra, fragments = BAD_INPUTS[case]
     assert_refused(run_role(fresh_host, tmp_path, extra), fresh_host, *fragments)
+
+
+@pytest.mark.parametrize("pair", ["yellow_pg_allow_weak_auth=false", "yellow_pg_allow_weak_auth=no",
+                                  "yellow_pg_allow_weak_auth=0"])
+def test_command_line_false_keeps_the_opt_in_off(pair, fresh_host, tmp_path):
+    """`-e name=false` on the command line is the string "false": the trust method is still refused."""
+    result = run_role(fresh_host, tmp_path, {"yellow_pg_hba_method": "trust"}, cli=(pair,))
+    assert_refused(result, fresh_host, "yellow_pg_hba_method", "'trust' is refused", "yellow_pg_allow_weak_auth")
 
 
 def test_unsupported_os_family_is_refused(redhat_host, tmp_path):

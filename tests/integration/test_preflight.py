@@ -27,6 +27,7 @@ SECRETS = {
     "git": "git tok 4a6b",
     "redis": "redis pw 5e5a",
     "admin": "admin pw 6d49",
+    "url_token": "ghp0urlTok7e11",
 }
 WRITES = {"POST", "PUT", "PATCH", "DELETE"}
 
@@ -61,6 +62,7 @@ def baseline(k8s_api, tmp_path, port):
         "yellow_rte_name": "prod",
         "yellow_node_registries": [{"host": "docker.io", "username": "bot", "password": SECRETS["registry"]}],
         "yellow_pg_hba_cidrs": ["10.244.0.0/16", "100.64.0.0/10"],
+        "yellow_pod_cidrs": ["10.244.0.0/16"],
         "yellow_pg_users": [{"name": "datasurfacedt", "password": SECRETS["pg"]},
                             {"name": "mask_dt_cred", "password": SECRETS["mask"]}],
         "yellow_k8s_registry_username": "bot",
@@ -170,6 +172,14 @@ def _unreachable_kubeconfig(k8s_api, tmp_path):
     return str(path)
 
 
+def _k3s_node(k8s_api, tmp_path):
+    """A node the cluster gave K3s's default pod network (the old K3s example allowed 10.244.0.0/16)."""
+    node = k8s_api.add_node("node-k3s")
+    node["spec"] = {"podCIDR": "10.42.0.0/24", "podCIDRs": ["10.42.0.0/24"]}
+    k8s_api.store.put(node)
+    return {}
+
+
 def _pg_user(password):
     return lambda v, p: {"yellow_pg_users": [{"name": "datasurfacedt", "password": password}, v["yellow_pg_users"][1]]}
 
@@ -220,6 +230,31 @@ FAULTS = [
      "yellow_cluster_type: 'kubeadm' but the inventory has hosts in group k3s_servers"),
     ("argument-spec-type", lambda v, p: {"yellow_airflow_worker_replicas": "many"},
      "yellow_airflow_worker_replicas: is of type str and we were unable to convert to int"),
+    # issue 11 defect 1: an opt-in given as a string that means false stays off
+    ("weak-auth-opt-in-string-false", lambda v, p: {"yellow_pg_hba_method": "trust", "yellow_pg_allow_weak_auth": "false"},
+     "pg-1: yellow_pg_hba_method: 'trust' is refused"),
+    ("any-source-opt-in-string-no", lambda v, p: {"yellow_pg_hba_cidrs": ["0.0.0.0/0"], "yellow_pg_allow_any_source": "no"},
+     "pg-1: yellow_pg_hba_cidrs[0]: '0.0.0.0/0' admits every address"),
+    # defect 2: a token in yellow_airflow_git_repo while yellow_bootstrap_dag_repo is set on its own
+    ("token-in-airflow-git-repo",
+     lambda v, p: {"yellow_airflow_git_repo": f"https://bot:{SECRETS['url_token']}@github.com/example-org/dags.git",
+                   "yellow_bootstrap_dag_repo": "https://github.com/example-org/dags.git"},
+     "localhost: yellow_airflow_git_repo: the URL embeds credentials (https://****@github.com/...)"),
+    # defect 5: durations before anything changes
+    ("helm-timeout-word", lambda v, p: {"yellow_airflow_helm_timeout": "abc"},
+     "localhost: yellow_airflow_helm_timeout: 'abc' is not a duration such as 600s, 20m or 1h30m"),
+    # defect 6: pg_hba must cover the pod network the nodes were given
+    ("pod-network-outside-pg-hba", lambda v, p: _k3s_node(*p),
+     "localhost: yellow_pg_hba_cidrs: 10.244.0.0/16, 100.64.0.0/10 does not cover the pod network 10.42.0.0/24 "
+     "(the nodes' spec.podCIDRs)"),
+    ("pod-network-unknown", lambda v, p: {"yellow_pod_cidrs": None},
+     "localhost: yellow_pod_cidrs: must be set (the cluster's pod network"),
+    # defect 7: lists are lists, images are image references
+    ("ready-components-string", lambda v, p: {"yellow_airflow_ready_components": "scheduler,worker"},
+     "localhost: yellow_airflow_ready_components: must be a list (YAML [a, b] or one '- item' per line), not the "
+     "string 'scheduler,worker'"),
+    ("bootstrap-image-invalid", lambda v, p: {"yellow_bootstrap_image": "Docker.io/DataSurface:latest"},
+     "localhost: yellow_bootstrap_image: "),
 ]
 
 

@@ -45,7 +45,6 @@ def test_good_inputs_have_no_problems() -> None:
 @pytest.mark.parametrize("key,value,expected", [
     ("yellow_bootstrap_namespace", "Demo_1", "yellow_bootstrap_namespace: 'Demo_1' is not a DNS-1123 label"),
     ("yellow_bootstrap_workdir", "relative/dir", "yellow_bootstrap_workdir: 'relative/dir' must be an absolute path"),
-    ("yellow_bootstrap_model_repo", f"https://ops:{TOKEN}@github.com/o/m.git", "yellow_bootstrap_model_repo: must not carry credentials"),
     ("yellow_bootstrap_model_repo", None, "yellow_bootstrap_model_repo: must be a git remote URL"),
     ("yellow_bootstrap_model_version", "", "yellow_bootstrap_model_version: '' must be a git ref"),
     ("yellow_bootstrap_model_version", "--upload-pack=x", "yellow_bootstrap_model_version: '--upload-pack=x' must be a git ref"),

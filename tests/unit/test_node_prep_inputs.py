@@ -42,7 +42,6 @@ def test_good_inputs_have_no_problem():
         ({"yellow_node_registries": [{"host": "ghcr.io", "password": "p"}]}, "yellow_node_registries[0].username"),
         ({"yellow_node_registries": [REGISTRY, REGISTRY]}, "yellow_node_registries[1].host: 'ghcr.io' is listed twice"),
         ({"yellow_node_pull_images": ["ghcr.io/Upper/x:1"]}, "yellow_node_pull_images[0]"),
-        ({"yellow_node_pull_throttle": -1}, "yellow_node_pull_throttle"),
     ],
 )
 def test_bad_inputs_name_their_variable(changes, expected):

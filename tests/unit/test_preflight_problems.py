@@ -72,10 +72,6 @@ def test_good_inventory():
         ({"yellow_airflow_image_tag": None}, "yellow_airflow_image_tag: must not be empty"),
         ({"yellow_datasurface_image_tag": "v1 latest"}, "yellow_datasurface_image_tag: 'v1 latest' is not an image tag"),
         ({"yellow_datasurface_image": ""}, "yellow_datasurface_image: must not be empty"),
-        ({"yellow_airflow_db_host": ""}, "yellow_airflow_db_host: must be set"),
-        ({"yellow_airflow_db_host": DROP}, "yellow_airflow_db_host: must be set"),
-        ({"yellow_airflow_db_host": "postgres://pg:5432"}, "yellow_airflow_db_host: 'postgres://pg:5432' must be a host name"),
-        ({"yellow_airflow_db_port": 70000}, "yellow_airflow_db_port: 70000 must be a TCP port"),
         ({"yellow_airflow_db_user": "airflow"}, "yellow_airflow_db_user: 'airflow' is not one of the users in yellow_pg_users"),
         ({"yellow_airflow_db_name": "af"}, "yellow_airflow_db_name: 'af' is not one of the databases in yellow_pg_databases"),
         ({"yellow_cluster_type": "k8s"}, "yellow_cluster_type: 'k8s' is not one of k3s, kubeadm"),
@@ -117,117 +113,6 @@ def test_postgres_from_a_registered_debug_loop():
     assert problems == ["yellow_airflow_db_user: 'x' is not one of the users in yellow_pg_users (datasurfacedt, mask_dt_cred)"]
 
 
-# ---- role checks --------------------------------------------------------------------------------
-
-ROLE_GOOD = {
-    "postgres_host": dict(POSTGRES),
-    "node_prep": {"yellow_node_cluster_type": "k3s",
-                  "yellow_node_registries": [{"host": "docker.io", "username": "bot", "password": SECRET}]},
-    "platform_prereqs": {
-        "yellow_k8s_namespace": "datasurface", "yellow_k8s_airflow_release": "airflow",
-        "yellow_k8s_registry_server": "https://index.docker.io/v1/", "yellow_k8s_registry_username": "bot",
-        "yellow_k8s_registry_password": SECRET, "yellow_k8s_postgres_user": "datasurfacedt",
-        "yellow_k8s_postgres_password": SECRET, "yellow_k8s_mask_user": "mask_dt_cred",
-        "yellow_k8s_mask_password": SECRET, "yellow_k8s_git_username": "bot", "yellow_k8s_git_token": SECRET,
-        "yellow_k8s_secrets_extra": [{"name": "extra", "data": {"KEY": SECRET}}]},
-    "airflow": {"yellow_airflow_namespace": "datasurface", "yellow_airflow_release": "airflow",
-                "yellow_airflow_db_password": SECRET, "yellow_airflow_redis_password": SECRET,
-                "yellow_airflow_admin_password": SECRET, "yellow_airflow_admin_username": "admin",
-                "yellow_airflow_metadata_secret": "airflow-metadata"},
-    "bootstrap": {
-        "yellow_bootstrap_namespace": "datasurface", "yellow_bootstrap_workdir": "/tmp/ds",
-        "yellow_bootstrap_model_repo": "https://github.com/example/model.git", "yellow_bootstrap_model_version": "v1.0.0",
-        "yellow_bootstrap_dag_repo": "https://github.com/example/dags.git", "yellow_bootstrap_dag_branch": "main",
-        "yellow_bootstrap_model_subdir": "", "yellow_bootstrap_dag_path": "dags", "yellow_bootstrap_psp": "Test_DP",
-        "yellow_bootstrap_runner": "python", "yellow_bootstrap_jobs": ["ring1_init", "model_merge"],
-        "yellow_bootstrap_git_username": "bot", "yellow_bootstrap_git_token": SECRET,
-        "yellow_bootstrap_environment": {"API_KEY": SECRET}},
-}
-
-
-@pytest.mark.parametrize("role", sorted(ROLE_GOOD))
-def test_good_role_inputs(role):
-    assert preflight_problems(ROLE_GOOD[role], "role", role=role) == []
-
-
-def with_change(role, key, value):
-    values = copy.deepcopy(ROLE_GOOD[role])
-    values[key] = value
-    return values
-
-
-EXAMPLE = "is one of the HOWTO's example passwords"
-
-
-@pytest.mark.parametrize(
-    "role, key, value, expected",
-    [
-        ("postgres_host", "yellow_pg_hba_cidrs", ["10.0.0.0/33"], "yellow_pg_hba_cidrs[0]: '10.0.0.0/33' is not a valid CIDR"),
-        ("postgres_host", "yellow_pg_users", [{"name": "datasurfacedt", "password": "Passw0rd123!"}],
-         f"yellow_pg_users[0].password (datasurfacedt): {EXAMPLE}"),
-        ("node_prep", "yellow_node_registries", [{"host": "docker.io", "username": "bot", "password": "datasurface"}],
-         f"yellow_node_registries[0].password (docker.io): {EXAMPLE}"),
-        ("node_prep", "yellow_node_cluster_type", "k8s", "yellow_node_cluster_type: 'k8s' is not one of k3s, kubeadm"),
-        ("platform_prereqs", "yellow_k8s_git_token", "pass@w0rd", f"yellow_k8s_git_token: {EXAMPLE}"),
-        ("platform_prereqs", "yellow_k8s_postgres_password", "password", f"yellow_k8s_postgres_password: {EXAMPLE}"),
-        ("platform_prereqs", "yellow_k8s_secrets_extra", [{"name": "extra", "data": {"KEY": "admin"}}],
-         f"yellow_k8s_secrets_extra[0].data.KEY: {EXAMPLE}"),
-        ("platform_prereqs", "yellow_k8s_mask_password", "CHANGE-ME",
-         "yellow_k8s_mask_password: is still the placeholder of vault.yml.example"),
-        ("airflow", "yellow_airflow_admin_password", "admin", f"yellow_airflow_admin_password: {EXAMPLE}"),
-        ("airflow", "yellow_airflow_redis_password", "", "yellow_airflow_redis_password: must be a non-empty string"),
-        ("airflow", "yellow_airflow_release", "Airflow", "yellow_airflow_release: 'Airflow' is not a DNS-1123 label"),
-        ("bootstrap", "yellow_bootstrap_git_token", "datasurface", f"yellow_bootstrap_git_token: {EXAMPLE}"),
-        ("bootstrap", "yellow_bootstrap_environment", {"API_KEY": "Passw0rd123!"}, f"yellow_bootstrap_environment.API_KEY: {EXAMPLE}"),
-        ("bootstrap", "yellow_bootstrap_jobs", ["Model Merge!"], "yellow_bootstrap_jobs[0]: 'Model Merge!' is neither a job role"),
-        ("bootstrap", "yellow_bootstrap_psp", "Test DP", "yellow_bootstrap_psp: 'Test DP' must be the model's platform service provider"),
-        ("bootstrap", "yellow_bootstrap_git_token", "<< error 1 - 'vault_yellow_git_token' is undefined >>",
-         "yellow_bootstrap_git_token: cannot be evaluated ('vault_yellow_git_token' is undefined)"),
-    ],
-    ids=lambda value: value if isinstance(value, str) and value.startswith(("postgres", "node", "platform", "airflow", "bootstrap")) else None,
-)
-def test_role_faults(role, key, value, expected):
-    problems = preflight_problems(with_change(role, key, value), "role", role=role)
-    assert any(problem.startswith(expected) for problem in problems), problems
-    assert all(SECRET not in problem for problem in problems)
-    for example in preflight.EXAMPLE_PASSWORDS | preflight.PLACEHOLDER_PASSWORDS:
-        assert all(f"'{example}'" not in problem for problem in problems), problems
-
-
-def test_unresolved_variable_is_reported_once():
-    values = with_change("platform_prereqs", "yellow_k8s_git_token", "<< error 1 - 'vault_x' is undefined >>")
-    problems = preflight_problems(values, "role", role="platform_prereqs")
-    assert problems == ["yellow_k8s_git_token: cannot be evaluated ('vault_x' is undefined)"]
-    assert preflight_problems(values, "unresolved") == problems
-
-
-@pytest.mark.parametrize("allowed", [True, False])
-def test_example_passwords_allowed_only_when_asked(allowed):
-    values = with_change("airflow", "yellow_airflow_admin_password", "admin")
-    problems = preflight_problems(values, "role", role="airflow", allow_example_passwords=allowed)
-    assert (problems == []) is allowed
-
-
-def test_placeholder_refused_even_in_a_lab():
-    values = with_change("airflow", "yellow_airflow_admin_password", "CHANGE-ME")
-    assert preflight_problems(values, "role", role="airflow", allow_example_passwords=True)
-
-
-def test_argument_errors_are_named_and_redacted():
-    values = with_change("platform_prereqs", "yellow_k8s_registry_username", None)
-    errors = ["missing required arguments: yellow_k8s_registry_username, yellow_k8s_git_username",
-              f"argument 'yellow_k8s_context' is of type list and we were unable to convert to str: {SECRET}",
-              f"something else mentioning {SECRET}"]
-    problems = preflight_problems(values, "role", role="platform_prereqs", argument_errors=errors)
-    assert problems[:2] == ["yellow_k8s_registry_username: must be set (required by the platform_prereqs role)",
-                            "yellow_k8s_git_username: must be set (required by the platform_prereqs role)"]
-    assert problems[2].startswith("yellow_k8s_context: is of type list")
-    assert all(SECRET not in problem for problem in problems)
-    assert sum("********" in problem for problem in problems) == 2
-    # the role's own "must be set" for the same variable is not repeated
-    assert not any(problem.startswith("yellow_k8s_registry_username: must be set (a non-empty") for problem in problems)
-
-
 # ---- cluster and report ------------------------------------------------------------------------
 
 def node(name, ready="True", reason="KubeletReady"):
@@ -261,6 +146,55 @@ def test_secret_leaves_and_redaction():
     assert preflight.redact(f"x {SECRET} y", [SECRET]) == "x ******** y"
 
 
+# ---- the pod network against pg_hba (issue 11, defect 6) ----------------------------------------
+
+def pod_node(name, *cidrs):
+    return {"metadata": {"name": name}, "spec": {"podCIDRs": list(cidrs)},
+            "status": {"conditions": [{"type": "Ready", "status": "True"}]}}
+
+
+K3S_NODES = {"resources": [pod_node("k3s-1", "10.42.0.0/24"), pod_node("k3s-2", "10.42.1.0/24")]}
+
+
+def test_pod_network_outside_pg_hba_is_refused():
+    """The old K3s example: pg_hba allowed 10.244.0.0/16, K3s gives pods 10.42.0.0/16."""
+    postgres = dict(POSTGRES, yellow_pg_hba_cidrs=["100.64.0.0/10", "10.244.0.0/16"])
+    assert preflight_problems({}, "cluster", nodes=K3S_NODES, storage_classes={}, postgres=postgres) == [
+        f"yellow_pg_hba_cidrs: 100.64.0.0/10, 10.244.0.0/16 does not cover the pod network 10.42.{i}.0/24 (the nodes' "
+        f"spec.podCIDRs); pods could not reach PostgreSQL. Add 10.42.{i}.0/24 (or a network containing it) to yellow_pg_hba_cidrs"
+        for i in (0, 1)]
+
+
+def test_pod_network_inside_pg_hba_passes():
+    postgres = dict(POSTGRES, yellow_pg_hba_cidrs=["10.42.0.0/16"])
+    assert preflight_problems({}, "cluster", nodes=K3S_NODES, storage_classes={}, postgres=postgres) == []
+
+
+def test_pod_network_from_the_inventory_when_nodes_have_none():
+    nodes = {"resources": [node("n1")]}
+    postgres = dict(POSTGRES, yellow_pg_hba_cidrs=["10.244.0.0/16"])
+    assert preflight_problems({"yellow_pod_cidrs": ["10.244.0.0/16"]}, "cluster", nodes=nodes, storage_classes={},
+                              postgres=postgres) == []
+    assert preflight_problems({"yellow_pod_cidrs": ["10.42.0.0/16"]}, "pod_network", postgres=postgres) == [
+        "yellow_pg_hba_cidrs: 10.244.0.0/16 does not cover the pod network 10.42.0.0/16 (yellow_pod_cidrs); pods could "
+        "not reach PostgreSQL. Add 10.42.0.0/16 (or a network containing it) to yellow_pg_hba_cidrs"]
+    assert preflight_problems({}, "pod_network", postgres=postgres) == [
+        "yellow_pod_cidrs: must be set (the cluster's pod network, e.g. 10.42.0.0/16 for K3s, the kubeadm "
+        "--pod-network-cidr): the nodes give no spec.podCIDRs to read, and pg_hba must admit the pods"]
+
+
+def test_pod_network_declared_but_contradicted_by_the_nodes():
+    postgres = dict(POSTGRES, yellow_pg_hba_cidrs=["10.0.0.0/8"])
+    problems = preflight_problems({"yellow_pod_cidrs": ["10.244.0.0/16"]}, "cluster", nodes=K3S_NODES,
+                                  storage_classes={}, postgres=postgres)
+    assert problems == ["yellow_pod_cidrs: 10.244.0.0/16 does not contain the pod network(s) 10.42.0.0/24, 10.42.1.0/24 "
+                        "the cluster gave its nodes; correct yellow_pod_cidrs"]
+
+
+def test_pod_network_not_checked_without_a_managed_postgres_host():
+    assert preflight_problems({}, "pod_network", postgres=None) == []
+
+
 @pytest.mark.parametrize("bad", [["not", "a", "dict"], "text"])
 def test_bad_input_type(bad):
     with pytest.raises(AnsibleFilterError):
@@ -271,4 +205,4 @@ def test_bad_check_and_role():
     with pytest.raises(AnsibleFilterError):
         preflight_problems({}, "everything")
     with pytest.raises(AnsibleFilterError):
-        preflight_problems({}, "role", role="verify")
+        preflight_problems({}, "role")

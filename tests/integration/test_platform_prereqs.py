@@ -5,6 +5,9 @@
 First run creates every object with the expected content (asserted on the stored objects), the
 second reports changed=0, ``--check --diff`` reports a changed secret without storing it, bad
 input fails before any request reaches the server, and no secret value appears in ``-v`` output.
+The image pull secret's credentials are checked against a real registry on loopback (Debian's
+``docker-registry`` with htpasswd auth, as in the lab): a wrong password fails naming
+``yellow_k8s_registry_password`` before the namespace or any Secret is created.
 """
 
 from __future__ import annotations
@@ -12,8 +15,13 @@ from __future__ import annotations
 import base64
 import json
 import re
+import shutil
+import socket
 import subprocess
 import sys
+import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -30,14 +38,58 @@ SECRETS = {
     "yellow_k8s_git_token": "ghp_gittoken 44dd",
     "yellow_k8s_sqlserver_password": "sql pw 55ee",
 }
-SECRET_VALUES = [v for k, v in SECRETS.items() if "password" in k or "token" in k]
+WRONG_REGISTRY_PASSWORD = "wrong registry 'pw' 88cd"
+SECRET_VALUES = [v for k, v in SECRETS.items() if "password" in k or "token" in k] + [WRONG_REGISTRY_PASSWORD]
 
 
-def run(k8s_api, k8s_env, tmp_path, extra=None, *options):
+def _free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def registry(tmp_path_factory):
+    """A real registry on loopback: Debian's docker-registry, htpasswd (bcrypt) for the test user."""
+    for tool in ("docker-registry", "htpasswd"):
+        assert shutil.which(tool), f"{tool} is missing (scripts/setup.sh installs docker-registry and apache2-utils)"
+    home = tmp_path_factory.mktemp("registry")
+    subprocess.run(["htpasswd", "-i", "-B", "-c", str(home / "htpasswd"), SECRETS["yellow_k8s_registry_username"]],
+                   input=SECRETS["yellow_k8s_registry_password"], text=True, check=True, capture_output=True)
+    port = _free_port()
+    (home / "config.yml").write_text(yaml.safe_dump({
+        "version": 0.1, "log": {"level": "warn"},
+        "storage": {"filesystem": {"rootdirectory": str(home / "data")}},
+        "http": {"addr": f"127.0.0.1:{port}"},
+        "auth": {"htpasswd": {"realm": "yellow-it", "path": str(home / "htpasswd")}},
+    }))
+    log = (home / "registry.log").open("w")
+    proc = subprocess.Popen(["docker-registry", "serve", str(home / "config.yml")], stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    status = None
+    for _attempt in range(100):
+        try:
+            status = urllib.request.urlopen(url + "/v2/", timeout=2).status
+        except urllib.error.HTTPError as exc:
+            status = exc.code
+        except OSError:
+            assert proc.poll() is None, (home / "registry.log").read_text()
+            time.sleep(0.1)
+            continue
+        break
+    assert status == 401, f"the registry did not start with auth: {status} {(home / 'registry.log').read_text()}"
+    yield url
+    proc.terminate()
+    proc.wait(timeout=30)
+    log.close()
+
+
+def run(k8s_api, k8s_env, tmp_path, extra=None, *options, registry):
     inventory = {"all": {"children": {"control": {"hosts": {"localhost": {
         "ansible_connection": "local", "ansible_python_interpreter": sys.executable}}}}}}
     (tmp_path / "hosts.yml").write_text(yaml.safe_dump(inventory))
     values = {"yellow_k8s_kubeconfig": str(k8s_api.kubeconfig_path), "yellow_k8s_namespace": NS, **SECRETS,
+              "yellow_k8s_registry_server": registry,
               "yellow_k8s_secrets_extra": [{"name": "extra-one", "data": {"API_KEY": "extra 66ff"}}]}
     values.update(extra or {})
     values = {k: v for k, v in values.items() if v is not None}
@@ -68,8 +120,8 @@ def secret_data(k8s_api, name):
     return obj["type"], {k: base64.b64decode(v).decode() for k, v in obj["data"].items()}
 
 
-def test_objects_are_created_then_unchanged_then_checked(k8s_api, k8s_env, tmp_path):
-    rc, output = run(k8s_api, k8s_env, tmp_path)
+def test_objects_are_created_then_unchanged_then_checked(k8s_api, k8s_env, tmp_path, registry):
+    rc, output = run(k8s_api, k8s_env, tmp_path, registry=registry)
     assert rc == 0, output[-4000:]
     assert recap(output)["changed"] == 4  # namespace, secrets (one looped task), RBAC, service account
 
@@ -77,12 +129,15 @@ def test_objects_are_created_then_unchanged_then_checked(k8s_api, k8s_env, tmp_p
     kind, data = secret_data(k8s_api, "dockerhub-creds")
     assert kind == "kubernetes.io/dockerconfigjson"
     auths = json.loads(data[".dockerconfigjson"])["auths"]
-    entry = auths["https://index.docker.io/v1/"]
+    entry = auths[registry]
     assert entry["username"] == "datasurface-bot" and entry["password"] == SECRETS["yellow_k8s_registry_password"]
     assert base64.b64decode(entry["auth"]).decode() == "datasurface-bot:" + SECRETS["yellow_k8s_registry_password"]
-    assert secret_data(k8s_api, "postgres")[1] == {"USER": "datasurfacedt", "PASSWORD": SECRETS["yellow_k8s_postgres_password"]}
+    # Both spellings the known generator versions read (0.0.57: postgres_USER/_PASSWORD; newer: USER/PASSWORD).
+    assert secret_data(k8s_api, "postgres")[1] == {"USER": "datasurfacedt", "PASSWORD": SECRETS["yellow_k8s_postgres_password"],
+                                                   "postgres_USER": "datasurfacedt",
+                                                   "postgres_PASSWORD": SECRETS["yellow_k8s_postgres_password"]}
     assert secret_data(k8s_api, "mask-dt-cred")[1] == {"USER": "mask_dt_cred", "PASSWORD": SECRETS["yellow_k8s_mask_password"]}
-    assert secret_data(k8s_api, "git")[1] == {"TOKEN": SECRETS["yellow_k8s_git_token"]}
+    assert secret_data(k8s_api, "git")[1] == {"TOKEN": SECRETS["yellow_k8s_git_token"], "token": SECRETS["yellow_k8s_git_token"]}
     assert secret_data(k8s_api, "git-dags")[1] == {
         "GIT_SYNC_USERNAME": "git-bot", "GITSYNC_USERNAME": "git-bot",
         "GIT_SYNC_PASSWORD": SECRETS["yellow_k8s_git_token"], "GITSYNC_PASSWORD": SECRETS["yellow_k8s_git_token"],
@@ -97,11 +152,12 @@ def test_objects_are_created_then_unchanged_then_checked(k8s_api, k8s_env, tmp_p
     account = k8s_api.store.get_object("v1", "ServiceAccount", "default", NS)
     assert account["imagePullSecrets"] == [{"name": "dockerhub-creds"}]
 
-    rc, output = run(k8s_api, k8s_env, tmp_path)
+    rc, output = run(k8s_api, k8s_env, tmp_path, registry=registry)
     assert rc == 0 and recap(output)["changed"] == 0, output[-4000:]
 
     before = k8s_api.store.get_object("v1", "Secret", "postgres", NS)["metadata"]["resourceVersion"]
-    rc, output = run(k8s_api, k8s_env, tmp_path, {"yellow_k8s_postgres_password": "new pg pw 77ab"}, "--check", "--diff")
+    rc, output = run(k8s_api, k8s_env, tmp_path, {"yellow_k8s_postgres_password": "new pg pw 77ab"}, "--check", "--diff",
+                     registry=registry)
     assert rc == 0 and recap(output)["changed"] == 1, output[-4000:]
     assert "new pg pw 77ab" not in output
     assert k8s_api.store.get_object("v1", "Secret", "postgres", NS)["metadata"]["resourceVersion"] == before
@@ -119,8 +175,26 @@ def test_objects_are_created_then_unchanged_then_checked(k8s_api, k8s_env, tmp_p
     ],
     ids=["namespace", "empty-token", "registry-url", "missing-password", "extra-reserved"],
 )
-def test_bad_input_fails_before_any_cluster_call(k8s_api, k8s_env, tmp_path, extra, fragment):
-    rc, output = run(k8s_api, k8s_env, tmp_path, extra)
+def test_bad_input_fails_before_any_cluster_call(k8s_api, k8s_env, tmp_path, registry, extra, fragment):
+    rc, output = run(k8s_api, k8s_env, tmp_path, extra, registry=registry)
     assert rc != 0
     assert fragment in output, output[-3000:]
     assert len(k8s_api.requests) == 0, "the cluster was called"
+
+
+def test_wrong_registry_password_fails_naming_the_variable_and_creates_nothing(k8s_api, k8s_env, tmp_path, registry):
+    rc, output = run(k8s_api, k8s_env, tmp_path, {"yellow_k8s_registry_password": WRONG_REGISTRY_PASSWORD}, registry=registry)
+    assert rc != 0, output[-3000:]
+    assert (f"platform_prereqs: nothing was created in the cluster: yellow_k8s_registry_password: user 'datasurface-bot' at "
+            f"{registry}: the registry refused the credentials (HTTP 401)") in output, output[-3000:]
+    assert k8s_api.store.get_object("v1", "Secret", "dockerhub-creds", NS) is None
+    assert k8s_api.store.list_objects("v1", "Secret", NS) == []
+    assert len(k8s_api.requests) == 0, "the cluster was called"
+
+
+def test_registry_check_can_be_switched_off(k8s_api, k8s_env, tmp_path, registry):
+    rc, output = run(k8s_api, k8s_env, tmp_path, {"yellow_k8s_registry_password": WRONG_REGISTRY_PASSWORD,
+                                                  "yellow_k8s_registry_check": False}, registry=registry)
+    assert rc == 0, output[-3000:]
+    auths = json.loads(secret_data(k8s_api, "dockerhub-creds")[1][".dockerconfigjson"])["auths"]
+    assert auths[registry]["password"] == WRONG_REGISTRY_PASSWORD

@@ -14,6 +14,7 @@ refusal of a bad tag before any node is contacted are checked.
 from __future__ import annotations
 
 import base64
+import json
 import os
 import re
 import shutil
@@ -68,6 +69,20 @@ def recap(output):
 
 def namespace(api, name=NS):
     api.store.put({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}, "status": {"phase": "Active"}})
+
+
+def bootstrap_prereqs(api, name=NS):
+    """What the generated Jobs reference (bootstrap checks it before any Job runs): platform_prereqs' Secrets, and the
+    objects of kubernetes-bootstrap.yaml that the main bootstrap applied earlier."""
+    meta = {"namespace": name}
+    for kind, obj_name, body in (
+            ("Secret", "git", {"data": {"token": "dA==", "TOKEN": "dA=="}}),
+            ("Secret", "postgres", {"data": {"postgres_USER": "dQ==", "postgres_PASSWORD": "cA==", "USER": "dQ==", "PASSWORD": "cA=="}}),
+            ("Secret", "dockerhub-creds", {"type": "kubernetes.io/dockerconfigjson", "data": {".dockerconfigjson": "e30="}}),
+            ("ConfigMap", "test-dp-logging-config", {"data": {"DATASURFACE_LOG_LEVEL": "INFO"}}),
+            ("PersistentVolumeClaim", "git-cache-pvc", {"spec": {"accessModes": ["ReadWriteMany"], "resources": {"requests": {"storage": "1Gi"}}}}),
+            ("ServiceAccount", "test-dp-sa", {})):
+        api.store.put({"apiVersion": "v1", "kind": kind, "metadata": {"name": obj_name, **meta}, **body})
 
 
 def added(api, kind, name):
@@ -281,10 +296,29 @@ def test_mcp_status_restart_and_snippet(k8s_api, k8s_env, tmp_path):
     scheduler = k8s_api.store.get_object("apps/v1", "Deployment", "airflow-scheduler", NS)
     assert "annotations" not in scheduler["spec"]["template"]["metadata"]
 
-    rc, output = run(k8s_env, tmp_path, "mcp", {"yellow_ops_mcp_action": "snippet", "yellow_ops_mcp_host": "ds.tailnet.example"},
-                     k8s_api=k8s_api)
+    snippet_file = tmp_path / "cursor" / "mcp.json"
+    snippet_file.parent.mkdir()
+    snippet_vars = {"yellow_ops_mcp_action": "snippet", "yellow_ops_mcp_host": "ds.tailnet.example",
+                    "yellow_ops_mcp_snippet_path": str(snippet_file)}
+    rc, output = run(k8s_env, tmp_path, "mcp", snippet_vars, k8s_api=k8s_api)
     assert rc == 0, output[-4000:]
-    assert '"datasurface-ops-it"' in output and '"url": "http://ds.tailnet.example:30800/sse"' in output
+    expected = {"mcpServers": {"datasurface-ops-it": {"url": "http://ds.tailnet.example:30800/sse"}}}
+    # What the terminal shows parses as JSON exactly as printed (no quoting, no list of lines).
+    assert json.loads(printed_snippet(output)) == expected
+    assert json.loads(snippet_file.read_text()) == expected and snippet_file.read_text().endswith("}\n")
+    assert f"written to {snippet_file}" in output
+
+
+def printed_snippet(output: str) -> str:
+    """The block the snippet task printed: the lines under its `msg: |-`, as they appear on the terminal."""
+    lines = output.split("TASK [datasurface.yellow.operations : Show the Cursor mcp.json snippet]", 1)[1].splitlines()
+    start = next(i for i, line in enumerate(lines) if line.strip() == "msg: |-") + 1
+    block = []
+    for line in lines[start:]:
+        if not line.startswith("        ") and line.strip():
+            break
+        block.append(line)
+    return "\n".join(block)
 
 
 def test_mcp_missing_server_is_a_clear_failure(k8s_api, k8s_env, tmp_path):
@@ -404,6 +438,7 @@ def test_reset_schema_refused_without_the_namespace_confirmed(k8s_api, k8s_env, 
 
 def test_reset_schema_drops_the_platform_tables_and_reruns_the_init_jobs(k8s_api, k8s_env, tmp_path, postgres):
     namespace(k8s_api)
+    bootstrap_prereqs(k8s_api)
     seed_tables(postgres)
     extra = {**db_vars(postgres), **bootstrap_vars(tmp_path), "yellow_confirm_reset": NS}
 

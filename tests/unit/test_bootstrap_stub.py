@@ -78,14 +78,34 @@ def test_jobs_look_like_the_real_ones(generated):
         [job] = documents(generated[file_name])
         assert (job["apiVersion"], job["kind"], job["metadata"]["name"], job["metadata"]["namespace"]) == (
             "batch/v1", "Job", job_name, "demo1")
+        assert job["spec"]["backoffLimit"] == 3
         pod = job["spec"]["template"]["spec"]
         container = pod["containers"][0]
-        assert container["image"] == "registry.example.invalid/datasurface/datasurface:v1.1.0"
-        assert pod["imagePullSecrets"] == [{"name": "datasurface-registry"}]
-        assert {e["valueFrom"]["secretKeyRef"]["name"] for e in container["env"]} == {"postgres", "git"}
+        assert container["image"] == "registry.example.invalid/datasurface/datasurface:v1.1.0"  # the model's
+        assert pod["imagePullSecrets"] == [{"name": "dockerhub-creds"}]
+        # The public generator 0.0.57's keys (tests/generator_stub/README.md), not invented ones.
+        assert [(e["name"], e["valueFrom"]["secretKeyRef"]) for e in container["env"]] == [
+            ("postgres_USER", {"name": "postgres", "key": "postgres_USER"}),
+            ("postgres_PASSWORD", {"name": "postgres", "key": "postgres_PASSWORD"}),
+            ("git_TOKEN", {"name": "git", "key": "token"}),
+        ]
         assert container["envFrom"] == [{"configMapRef": {"name": "test-dp-logging-config"}}]
         assert pod["volumes"] == [{"name": "git-cache", "persistentVolumeClaim": {"claimName": "git-cache-pvc"}}]
         assert container["args"][-2:] == ["--rte-name", "prod"]
+
+
+def test_the_image_comes_from_the_model_else_the_real_default(tmp_path):
+    model = tmp_path / "model"
+    shutil.copytree(MODEL, model)
+    text = (model / "eco.py").read_text()
+    (model / "eco.py").write_text(text.replace('"registry.example.invalid/datasurface/datasurface:v1.1.0"', '"lab.invalid/ds/ds:lab-1"'))
+    _result, files = run_stub(tmp_path / "a", model=model)
+    assert documents(files["test_dp_ring1_init_job.yaml"])[0]["spec"]["template"]["spec"]["containers"][0]["image"] == "lab.invalid/ds/ds:lab-1"
+    bare = "\n".join(line for line in text.splitlines() if '"image' not in line) + "\n"
+    (model / "eco.py").write_text(bare)
+    _result, files = run_stub(tmp_path / "b", model=model)
+    pod = documents(files["test_dp_ring1_init_job.yaml"])[0]["spec"]["template"]["spec"]
+    assert pod["containers"][0]["image"] == "datasurface/datasurface:latest" and "imagePullSecrets" not in pod
 
 
 def test_bootstrap_manifest_resources(generated):

@@ -14,8 +14,10 @@ def createEcosystem():  # pylint: disable=invalid-name
         "psps": {
             "Test_DP": {
                 "namespace": "demo1",
+                # The image the Jobs run comes from the model, as with the real generator (the lab and
+                # molecule/bootstrap publish the model with this line pointing at their registry's pinned image).
                 "image": "registry.example.invalid/datasurface/datasurface:v1.1.0",
-                "image_pull_secret": "datasurface-registry",
+                "image_pull_secret": "dockerhub-creds",
                 "postgres_secret": "postgres",
                 "git_secret": "git",
                 "git_repo": "https://git.example.invalid/datasurface/demo1.git",

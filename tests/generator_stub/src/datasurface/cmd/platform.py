@@ -8,6 +8,11 @@ PSP name; exit 0 and nothing written for an unknown PSP; the model loaded by app
 to the *end* of sys.path and importing ``eco`` (so an ``eco.py`` in the working directory wins);
 "Failed to load ecosystem from <dir>" plus a traceback and exit 1 when that fails.
 
+The Jobs follow the public generator 0.0.57's contract (/work/shared/REAL-CLUSTER.md): they read Secret
+``git`` key ``token`` and Secret ``postgres`` keys ``postgres_USER`` / ``postgres_PASSWORD``, mount PVC
+``git-cache-pvc``, have ``backoffLimit: 3`` and run the image the model's PSP names (the real sample
+model's ``datasurface/datasurface:latest`` when it names none), with the model's image pull secret if any.
+
 Knobs (environment variables; none of them exists in the real generator):
   DATASURFACE_STUB_LEGACY=1   behave like an older release: no --rte-name option (argparse exits 2
                               with "unrecognized arguments"), no model-merge job, no MCP server
@@ -33,6 +38,10 @@ _PLAIN = re.compile(r"^[A-Za-z_/][A-Za-z0-9_./-]*$")
 _RESERVED = {"true", "false", "yes", "no", "on", "off", "y", "n", "null", "~"}
 AIRFLOW_IMAGE = "apache/airflow:2.11.0"
 GIT_CACHE = "/cache/git-models"
+# The public generator 0.0.57's defaults: the image its sample model names, and the Secret keys its Jobs
+# read (credential name + "_USER"/"_PASSWORD" for the database, key "token" of the git Secret).
+DEFAULT_IMAGE = "datasurface/datasurface:latest"
+BACKOFF_LIMIT = 3
 
 
 def legacy() -> bool:
@@ -109,8 +118,8 @@ class Platform:
         self.k8s = psp.lower().replace("_", "-")
         self.prefix = psp.lower()
         self.namespace = cfg["namespace"]
-        self.image = cfg["image"]
-        self.pull_secret = cfg.get("image_pull_secret", "datasurface-registry")
+        self.image = cfg.get("image") or DEFAULT_IMAGE
+        self.pull_secret = cfg.get("image_pull_secret")
         self.postgres_secret = cfg.get("postgres_secret", "postgres")
         self.git_secret = cfg.get("git_secret", "git")
         self.git_repo = cfg["git_repo"]
@@ -135,23 +144,25 @@ class Platform:
             "imagePullPolicy": "IfNotPresent",
             "command": command,
             "args": args,
-            "env": [
-                {"name": "POSTGRES_USER", "valueFrom": {"secretKeyRef": {"name": self.postgres_secret, "key": "POSTGRES_USER"}}},
-                {"name": "POSTGRES_PASSWORD", "valueFrom": {"secretKeyRef": {"name": self.postgres_secret, "key": "POSTGRES_PASSWORD"}}},
-                {"name": "GIT_TOKEN", "valueFrom": {"secretKeyRef": {"name": self.git_secret, "key": "token"}}},
-            ],
+            "env": [self.secret_env(self.postgres_secret, f"{self.postgres_secret}_USER"),
+                    self.secret_env(self.postgres_secret, f"{self.postgres_secret}_PASSWORD"),
+                    self.secret_env(self.git_secret, "token", f"{self.git_secret}_TOKEN")],
             "envFrom": [{"configMapRef": {"name": f"{self.k8s}-logging-config"}}],
             "volumeMounts": [{"name": "git-cache", "mountPath": GIT_CACHE}],
         }
 
+    @staticmethod
+    def secret_env(secret: str, key: str, name: str | None = None) -> dict:
+        """An env var from a Secret key; the variable is named as the key unless ``name`` says otherwise."""
+        return {"name": name or key, "valueFrom": {"secretKeyRef": {"name": secret, "key": key}}}
+
     def pod_spec(self, containers: list, restart: str) -> dict:
-        return {
-            "serviceAccountName": f"{self.k8s}-sa",
-            "restartPolicy": restart,
-            "imagePullSecrets": [{"name": self.pull_secret}],
-            "containers": containers,
-            "volumes": [{"name": "git-cache", "persistentVolumeClaim": {"claimName": "git-cache-pvc"}}],
-        }
+        spec = {"serviceAccountName": f"{self.k8s}-sa", "restartPolicy": restart}
+        if self.pull_secret:
+            spec["imagePullSecrets"] = [{"name": self.pull_secret}]
+        spec["containers"] = containers
+        spec["volumes"] = [{"name": "git-cache", "persistentVolumeClaim": {"claimName": "git-cache-pvc"}}]
+        return spec
 
     def job(self, name: str, command: str) -> dict:
         container = self.container(name, self.image, ["python", "-m", "datasurface.cmd.platform"], self.platform_args(command))
@@ -160,7 +171,7 @@ class Platform:
             "kind": "Job",
             "metadata": {"name": name, "namespace": self.namespace, "labels": self.labels(name)},
             "spec": {
-                "backoffLimit": 0,
+                "backoffLimit": BACKOFF_LIMIT,
                 "ttlSecondsAfterFinished": 86400,
                 "template": {"metadata": {"labels": self.labels(name)}, "spec": self.pod_spec([container], "Never")},
             },

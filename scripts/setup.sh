@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
 
-apt_packages=(podman runc netavark aardvark-dns iptables uidmap debootstrap skopeo postgresql postgresql-client git make rsync iproute2 ca-certificates)
+apt_packages=(podman runc netavark aardvark-dns iptables uidmap debootstrap skopeo postgresql postgresql-client git make rsync iproute2 ca-certificates docker-registry apache2-utils)
 
 log() { printf 'setup: %s\n' "$*"; }
 
@@ -23,8 +23,79 @@ install_system_packages() {
     exit 1
   fi
   log "installing system packages: ${missing[*]}"
-  apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  # apt's own DPkg::Lock::Timeout covers only the dpkg frontend lock (not apt-get update's lists
+  # lock, nor the archives lock): wait for all of them first, then let apt wait for the frontend
+  # lock too (a second apt may take it between our check and apt's start).
+  wait_for_apt_locks
+  apt-get -o DPkg::Lock::Timeout="$apt_lock_timeout" update -qq
+  wait_for_apt_locks
+  DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout="$apt_lock_timeout" install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+# The locks apt and dpkg take (fcntl/POSIX record locks, invisible to flock(1)). On a fresh
+# machine the machine's own apt (apt-daily, unattended-upgrades, cloud-init) holds them for a
+# while after boot. YELLOW_APT_LOCKS (space-separated paths) and YELLOW_APT_LOCK_TIMEOUT
+# (seconds) override them, for tests.
+apt_lock_files=(${YELLOW_APT_LOCKS:-/var/lib/dpkg/lock-frontend /var/lib/dpkg/lock /var/lib/apt/lists/lock /var/cache/apt/archives/lock})
+apt_lock_timeout=${YELLOW_APT_LOCK_TIMEOUT:-600}
+
+apt_lock_holder() {
+  # Prints "process PID (NAME)" when another process holds a POSIX lock on $1; nothing when the
+  # file is free or absent. F_GETLK only asks: it never takes the lock, so apt is not disturbed.
+  python3 - "$1" <<'PY'
+import fcntl, os, struct, sys
+try:
+    fd = os.open(sys.argv[1], os.O_RDONLY)
+except OSError:
+    sys.exit(0)
+try:
+    # struct flock (64-bit off_t): l_type, l_whence, l_start, l_len, l_pid
+    lock = fcntl.fcntl(fd, fcntl.F_GETLK, struct.pack("hhqqi4x", fcntl.F_WRLCK, os.SEEK_SET, 0, 0, 0))
+    kind, _whence, _start, _length, pid = struct.unpack("hhqqi4x", lock)
+except OSError:
+    try:  # no F_GETLK here: try the lock (non-blocking) and let it go at once
+        fcntl.lockf(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        sys.exit(0)
+    except OSError:
+        kind, pid = fcntl.F_WRLCK, 0
+if kind == fcntl.F_UNLCK:
+    sys.exit(0)
+name = "?"
+if pid > 0:
+    try:
+        with open(f"/proc/{pid}/comm", encoding="utf-8") as handle:
+            name = handle.read().strip()
+    except OSError:
+        pass
+print(f"process {pid} ({name})" if pid > 0 else "another process")
+PY
+}
+
+wait_for_apt_locks() {
+  # Bounded wait (apt_lock_timeout seconds) until no apt/dpkg lock is held; says what holds it.
+  local start=$SECONDS lock holder waiting=
+  while :; do
+    holder=
+    for lock in "${apt_lock_files[@]}"; do
+      holder=$(apt_lock_holder "$lock")
+      [ -n "$holder" ] && break
+    done
+    if [ -z "$holder" ]; then
+      [ -n "$waiting" ] && log "apt/dpkg locks free after $((SECONDS - start)) s"
+      return 0
+    fi
+    if [ $((SECONDS - start)) -ge "$apt_lock_timeout" ]; then
+      log "gave up after ${apt_lock_timeout} s: $lock is still held by $holder (the machine's own apt?);" \
+        "wait for it to finish (systemctl status apt-daily.service unattended-upgrades.service) and run again" >&2
+      exit 1
+    fi
+    if [ "$waiting" != "$lock $holder" ]; then
+      log "waiting for $lock, held by $holder (the machine's own apt at boot, such as apt-daily or unattended-upgrades):" \
+        "waiting up to ${apt_lock_timeout} s (YELLOW_APT_LOCK_TIMEOUT)"
+      waiting="$lock $holder"
+    fi
+    sleep 1
+  done
 }
 
 create_venv() {
@@ -73,6 +144,11 @@ PY
   printf '%s\n' "$want" >"$script"
 }
 
+# `setup.sh wait-apt-locks`: only the bounded wait for the apt/dpkg locks (tests use it).
+if [ "${1:-}" = wait-apt-locks ]; then
+  wait_for_apt_locks
+  exit 0
+fi
 install_system_packages
 create_venv
 link_collection

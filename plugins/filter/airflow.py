@@ -8,7 +8,10 @@ from typing import Any, Callable
 
 from ansible.errors import AnsibleFilterError
 from ansible_collections.datasurface.yellow.plugins.plugin_utils.airflow_values import airflow_values_problems as _problems
+from ansible_collections.datasurface.yellow.plugins.plugin_utils.airflow_values import key_secret_names as _key_secret_names
+from ansible_collections.datasurface.yellow.plugins.plugin_utils.airflow_values import key_secret_plan as _key_secret_plan
 from ansible_collections.datasurface.yellow.plugins.plugin_utils.airflow_values import load_schema
+from ansible_collections.datasurface.yellow.plugins.plugin_utils.airflow_values import scrub as _scrub
 
 
 def airflow_values_problems(values: Any, schema_path: str) -> list[str]:
@@ -58,8 +61,37 @@ def components_not_ready(pods: Any, components: Any) -> list[str]:
     return missing
 
 
+def airflow_key_secret_names(values: Any, release: str) -> list[str]:
+    """The Secrets to read before the role creates the ones that hold the chart-generated keys."""
+    if not isinstance(values, dict):
+        raise AnsibleFilterError("airflow_key_secret_names expects the Helm values as a dictionary")
+    return _key_secret_names(values, str(release))
+
+
+def airflow_key_secret_plan(values: Any, release: str, namespace: str, found: Any, labels: Any = None) -> dict[str, Any]:
+    """Secrets to create (once) for the chart-generated keys, from a looped ``k8s_info`` read of their names."""
+    if not isinstance(values, dict):
+        raise AnsibleFilterError("airflow_key_secret_plan expects the Helm values as a dictionary")
+    results = found.get("results", []) if isinstance(found, dict) else list(found or [])
+    existing: dict[str, Any] = {}
+    for result in results:
+        if not isinstance(result, dict) or "item" not in result:
+            raise AnsibleFilterError("airflow_key_secret_plan expects the registered result of a k8s_info loop over the names")
+        if result.get("failed") or "resources" not in result:
+            raise AnsibleFilterError(f"airflow_key_secret_plan: reading Secret {result['item']} failed")
+        existing[str(result["item"])] = (result.get("resources") or [None])[0]
+    return _key_secret_plan(values, str(release), str(namespace), existing, labels if isinstance(labels, dict) else None)
+
+
+def airflow_scrub(text: Any, secrets: Any) -> str:
+    """The text with every secret (plain, URL-encoded, base64) replaced by ********."""
+    return _scrub(text, secrets)
+
+
 class FilterModule:
     """datasurface.yellow filters for the Airflow Helm release."""
 
     def filters(self) -> dict[str, Callable[..., Any]]:
-        return {"airflow_values_problems": airflow_values_problems, "components_not_ready": components_not_ready}
+        return {"airflow_values_problems": airflow_values_problems, "components_not_ready": components_not_ready,
+                "airflow_key_secret_names": airflow_key_secret_names, "airflow_key_secret_plan": airflow_key_secret_plan,
+                "airflow_scrub": airflow_scrub}

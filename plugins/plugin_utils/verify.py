@@ -329,21 +329,74 @@ def table_findings(db: Mapping[str, Any]) -> list[dict[str, str]]:
 
 # --- MCP service, database probe -------------------------------------------------------------
 
+def _selects(selector: Any, labels: Any) -> bool:
+    """A Service selector (a plain label map) matches these labels; an empty selector selects nothing."""
+    if not isinstance(selector, Mapping) or not selector or not isinstance(labels, Mapping):
+        return False
+    return all(labels.get(key) == value for key, value in selector.items())
+
+
+def _deployment_state(deployment: Mapping[str, Any]) -> tuple[int, int]:
+    """(ready replicas, desired replicas) of a Deployment; desired defaults to 1 as in the API."""
+    spec = deployment.get("spec") or {}
+    status = deployment.get("status") or {}
+    desired = spec.get("replicas")
+    desired = 1 if desired is None else int(desired)
+    return int(status.get("readyReplicas") or 0), desired
+
+
+def _ready_endpoints(service: str, slices: Optional[list[Mapping[str, Any]]], endpoints: list[Mapping[str, Any]]) -> int:
+    """Ready addresses behind a Service: from its EndpointSlices when those were read, else its Endpoints."""
+    if slices is not None:
+        count = 0
+        for piece in slices:
+            if ((piece.get("metadata") or {}).get("labels") or {}).get("kubernetes.io/service-name") != service:
+                continue
+            for endpoint in piece.get("endpoints") or []:
+                ready = (endpoint.get("conditions") or {}).get("ready")
+                # The API: an unknown (null) ready condition is to be read as ready.
+                if ready is None or ready is True:
+                    count += len(endpoint.get("addresses") or [])
+        return count
+    count = 0
+    for item in endpoints:
+        if (item.get("metadata") or {}).get("name") == service:
+            for subset in item.get("subsets") or []:
+                count += len(subset.get("addresses") or [])
+    return count
+
+
 def mcp_findings(mcp: Mapping[str, Any]) -> list[dict[str, str]]:
-    """The MCP server's Service: found by name pattern, with its ports and node ports."""
+    """The MCP server: its Service (found by name pattern), the Deployment(s) behind it and their readiness.
+
+    OK only when every Deployment the Service selects (or whose name matches the pattern) has all
+    its desired replicas ready and the Service has at least one ready endpoint (EndpointSlices
+    ``discovery.k8s.io/v1`` when they could be read, else the ``v1`` Endpoints): a Service alone
+    says nothing about whether anything serves.
+    """
     if not mcp.get("enabled", True):
         return [finding("mcp service", SKIP, "not checked (yellow_verify_mcp: false)")]
     pattern = mcp.get("pattern") or "-mcp$"
-    services = mcp.get("services")
-    failure = _call_failure(services, "resources") if isinstance(services, Mapping) or services is None else None
-    if failure:
-        return [finding("mcp service", FAIL, f"cannot list services: {failure}")]
+    for key, what in (("services", "services"), ("deployments", "deployments")):
+        failure = _call_failure(mcp.get(key), "resources")
+        if failure:
+            return [finding("mcp service", FAIL, f"cannot list {what}: {failure}")]
+    slices_result = mcp.get("endpointslices")
+    unread = _call_failure(slices_result, "resources") or (isinstance(slices_result, Mapping) and slices_result.get("api_found") is False)
+    slices = None if unread else _resources(slices_result)
+    if slices is None:
+        failure = _call_failure(mcp.get("endpoints"), "resources")
+        if failure:
+            return [finding("mcp service", FAIL, f"cannot list EndpointSlices nor Endpoints: {failure}")]
+    endpoints = _resources(mcp.get("endpoints"))
     regex = re.compile(pattern)
     found = [s for s in _resources(mcp.get("services")) if regex.search((s.get("metadata") or {}).get("name", ""))]
     if not found:
         return [finding("mcp service", FAIL, f"no Service whose name matches {pattern!r}")]
-    parts = []
+    deployments = _resources(mcp.get("deployments"))
+    parts, problems = [], []
     for service in sorted(found, key=lambda s: s["metadata"]["name"]):
+        name = service["metadata"]["name"]
         spec = service.get("spec") or {}
         ports = []
         for port in spec.get("ports") or []:
@@ -351,8 +404,28 @@ def mcp_findings(mcp: Mapping[str, Any]) -> list[dict[str, str]]:
             if port.get("nodePort"):
                 text += f" (NodePort {port['nodePort']})"
             ports.append(text)
-        parts.append(f"{service['metadata']['name']} {spec.get('type') or 'ClusterIP'} port {', '.join(ports) or 'none'}")
-    return [finding("mcp service", OK, "; ".join(parts))]
+        backing = [d for d in deployments
+                   if _selects(spec.get("selector"), (((d.get("spec") or {}).get("template") or {}).get("metadata") or {}).get("labels"))
+                   or regex.search((d.get("metadata") or {}).get("name", ""))]
+        states = []
+        for deployment in sorted(backing, key=lambda d: d["metadata"]["name"]):
+            ready, desired = _deployment_state(deployment)
+            state = f"Deployment {deployment['metadata']['name']} {ready}/{desired} ready"
+            states.append(state)
+            if desired == 0:
+                problems.append(f"Deployment {deployment['metadata']['name']} is scaled to 0")
+            elif ready < desired:
+                problems.append(state)
+        if not backing:
+            problems.append(f"no Deployment behind Service {name} (selector {spec.get('selector') or {}})")
+        ready_endpoints = _ready_endpoints(name, slices, endpoints)
+        if ready_endpoints == 0:
+            problems.append(f"Service {name} has no ready endpoint")
+        parts.append(f"{name} {spec.get('type') or 'ClusterIP'} port {', '.join(ports) or 'none'}; "
+                     + ", ".join(states + [f"{ready_endpoints} ready endpoint(s)"]))
+    if problems:
+        return [finding("mcp service", FAIL, "not serving: " + "; ".join(problems) + " [" + " | ".join(parts) + "]")]
+    return [finding("mcp service", OK, " | ".join(parts))]
 
 
 def probe_findings(probe: Mapping[str, Any]) -> list[dict[str, str]]:

@@ -12,11 +12,13 @@ received, a second run changed=0, and a component that never gets Ready is named
 from __future__ import annotations
 
 import base64
+import json
 import os
 import re
 import subprocess
 import sys
 import threading
+import urllib.parse
 from pathlib import Path
 
 import pytest
@@ -99,11 +101,143 @@ def test_release_installs_waits_and_is_idempotent(k8s_api, k8s_env, tmp_path):
         assert broker == "redis://:redis%20pw%2082bb@airflow-redis:6379/0"
         seen = k8s_api.store.get_object("v1", "ConfigMap", "airflow-values-seen", NS)["data"]
         assert seen == {"executor": "CeleryExecutor", "airflowVersion": "3.1.6", "gitSyncSecret": "git-dags",
-                        "metadataSecretName": "airflow-metadata", "createUserJobHooks": "false"}
+                        "metadataSecretName": "airflow-metadata", "createUserJobHooks": "false",
+                        "fernetKeySecretName": "airflow-static-fernet-key", "apiSecretKeySecretName": "airflow-static-api-secret-key",
+                        "jwtSecretName": "airflow-static-jwt-secret"}
         rc, output = run(k8s_api, k8s_env, tmp_path)
         assert rc == 0 and changed(output) == 0, output[-4000:]
     finally:
         controllers.stop.set()
+
+
+KEY_SECRETS = {"airflow-static-fernet-key": "fernet-key", "airflow-static-api-secret-key": "api-secret-key",
+               "airflow-static-jwt-secret": "jwt-secret"}
+
+
+def key_secrets(k8s_api):
+    found = {}
+    for name, key in KEY_SECRETS.items():
+        secret = k8s_api.store.get_object("v1", "Secret", name, NS)
+        assert secret is not None, f"no Secret {name}"
+        assert list(secret["data"]) == [key], secret["data"]
+        found[name] = (secret["metadata"]["resourceVersion"], base64.b64decode(secret["data"][key]).decode())
+    return found
+
+
+def checksums(k8s_api):
+    return {d["metadata"]["name"]: d["spec"]["template"]["metadata"]["annotations"]["checksum/generated-secrets"]
+            for d in k8s_api.store.list_objects("apps/v1", "Deployment", NS)}
+
+
+def test_the_chart_generated_keys_come_from_secrets_created_once(k8s_api, k8s_env, tmp_path):
+    """The stand-in chart generates its keys at every render, as chart 1.19.0 does, unless the values name Secrets."""
+    k8s_api.store.put({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": NS}})
+    controllers = Controllers(k8s_api)
+    controllers.start()
+    try:
+        rc, output = run(k8s_api, k8s_env, tmp_path)
+        assert rc == 0, output[-4000:]
+        first = key_secrets(k8s_api)
+        fernet = first["airflow-static-fernet-key"][1]
+        assert len(base64.urlsafe_b64decode(fernet)) == 32  # a valid Fernet key
+        assert len({value for _version, value in first.values()}) == 3
+        for _version, value in first.values():
+            assert value not in output
+        # The chart generated nothing: no Secret of its own, the same pod-template checksum everywhere.
+        assert not [s for s in k8s_api.store.list_objects("v1", "Secret", NS)
+                    if s["metadata"]["name"] in ("airflow-fernet-key", "airflow-api-secret-key", "airflow-jwt-secret")]
+        before = checksums(k8s_api)
+        assert len(before) == 6 and len(set(before.values())) == 1, before
+
+        rc, output = run(k8s_api, k8s_env, tmp_path)
+        assert rc == 0 and changed(output) == 0, output[-4000:]
+        # An upgrade that changes a value re-renders the chart: the keys and the checksums stay.
+        rc, output = run(k8s_api, k8s_env, tmp_path, {"yellow_airflow_worker_replicas": 3})
+        assert rc == 0 and changed(output) == 1, output[-4000:]
+        assert k8s_api.store.get_object("v1", "ConfigMap", "airflow-values-seen", NS) is not None
+        assert key_secrets(k8s_api) == first
+        assert checksums(k8s_api) == before
+    finally:
+        controllers.stop.set()
+
+
+def test_existing_key_secrets_are_kept_and_the_charts_former_keys_adopted(k8s_api, k8s_env, tmp_path):
+    k8s_api.store.put({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": NS}})
+    def encode(text):
+        return base64.b64encode(text.encode()).decode()
+
+    # An operator's own JWT Secret, and the Fernet key the chart generated for a release installed before.
+    k8s_api.store.put({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "airflow-static-jwt-secret", "namespace": NS},
+                       "data": {"jwt-secret": encode("operator-jwt-84dd")}})
+    k8s_api.store.put({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "airflow-fernet-key", "namespace": NS},
+                       "data": {"fernet-key": encode("former-fernet-85ee")}})
+    rc, output = run(k8s_api, k8s_env, tmp_path, {"yellow_airflow_install_mode": "render"})
+    assert rc == 0, output[-4000:]
+    found = key_secrets(k8s_api)
+    assert found["airflow-static-jwt-secret"][1] == "operator-jwt-84dd"
+    assert found["airflow-static-fernet-key"][1] == "former-fernet-85ee"
+    assert "operator-jwt-84dd" not in output and "former-fernet-85ee" not in output
+    rc, output = run(k8s_api, k8s_env, tmp_path, {"yellow_airflow_install_mode": "render"})
+    assert rc == 0 and changed(output) == 0, output[-4000:]
+    assert key_secrets(k8s_api) == found
+
+
+def test_a_key_secret_without_its_key_is_refused(k8s_api, k8s_env, tmp_path):
+    k8s_api.store.put({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": NS}})
+    k8s_api.store.put({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "airflow-static-fernet-key", "namespace": NS},
+                       "data": {"value": base64.b64encode(b"misplaced-86ff").decode()}})
+    rc, output = run(k8s_api, k8s_env, tmp_path, {"yellow_airflow_install_mode": "render"})
+    assert rc != 0
+    assert ("yellow_airflow_fernet_key_secret: Secret airflow-static-fernet-key exists in datasurface without key "
+            "'fernet-key'") in output, output[-4000:]
+    assert "misplaced-86ff" not in output
+
+
+def write_chart(tmp_path, template):
+    chart = tmp_path / "refused-chart"
+    (chart / "templates").mkdir(parents=True)
+    (chart / "Chart.yaml").write_text("apiVersion: v2\nname: airflow-refused\nversion: 1.19.0\n")
+    (chart / "templates" / "refused.yaml").write_text(template)
+    return chart
+
+
+def test_a_helm_failure_fails_at_once_with_helms_error(k8s_api, k8s_env, tmp_path):
+    k8s_api.store.put({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": NS}})
+    chart = write_chart(tmp_path, '{{ fail "the stand-in chart refuses these values (test 87aa)" }}\n')
+    # A ready timeout the role would wait out (with retries every 5 s) if it did not see Helm's failure.
+    rc, output = run(k8s_api, k8s_env, tmp_path, {"yellow_airflow_chart_ref": str(chart), "yellow_airflow_ready_timeout": 3600})
+    assert rc != 0
+    assert "airflow: helm upgrade --install airflow failed:" in output, output[-4000:]
+    failure = output[output.index("airflow: helm upgrade --install airflow failed:"):]
+    assert "the stand-in chart refuses these values (test 87aa)" in failure.split("not Ready:")[0]
+    assert "not Ready: scheduler (no pod), worker (no pod)" in failure
+    assert "TASK [datasurface.yellow.airflow : Read the Airflow pods]" not in output
+    assert "RETRYING" not in output
+    assert re.search(r"^localhost\s*:.*failed=1", output, re.MULTILINE), output[-2000:]
+
+
+def test_helms_error_is_scrubbed_of_every_secret(k8s_api, k8s_env, tmp_path):
+    """A helm whose error text repeats the secrets (plain, URL-encoded, base64): none reaches the output."""
+    k8s_api.store.put({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": NS}})
+    helm = tmp_path / "echoing-helm"
+    encoded = {"plain": list(SECRETS.values()),
+               "url": [urllib.parse.quote(v, safe="") for v in SECRETS.values()],
+               "base64": [base64.b64encode(v.encode()).decode() for v in SECRETS.values()]}
+    (tmp_path / "helm-error.txt").write_text(f"Error: the test helm refuses (88bb): {json.dumps(encoded)}\n")
+    helm.write_text("#!/bin/sh\n"
+                    "[ \"$1\" = version ] && { echo 'version.BuildInfo{Version:\"v3.17.2\", GitCommit:\"x\"}'; exit 0; }\n"
+                    f"cat '{tmp_path / 'helm-error.txt'}' >&2\nexit 1\n")
+    helm.chmod(0o755)
+    rc, output = run(k8s_api, k8s_env, tmp_path, {"yellow_airflow_helm_binary": str(helm)})  # run() asserts no plain secret
+    assert rc != 0
+    assert "airflow: helm upgrade --install airflow failed:" in output, output[-4000:]
+    failure = output[output.index("airflow: helm upgrade --install airflow failed:"):].split("not Ready:")[0]
+    assert "Error: the test helm refuses (88bb)" in failure
+    for forms in encoded.values():
+        for form in forms:
+            assert form not in output
+    assert failure.count("********") == 9, failure
+    assert "RETRYING" not in output
 
 
 def test_a_component_that_never_gets_ready_is_named(k8s_api, k8s_env, tmp_path):

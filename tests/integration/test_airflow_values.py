@@ -64,7 +64,17 @@ def test_values_validate_and_avoid_the_howto_mistakes(inventory, tmp_path):
     assert values["executor"] == "CeleryExecutor"
     assert values["dags"]["gitSync"]["credentialsSecret"] == "git-dags"
     assert values["dags"]["gitSync"]["ref"] == values["dags"]["gitSync"]["branch"] == "main"
-    assert values["workers"]["celery"]["replicas"] == 2 and values["workers"]["celery"]["persistence"]["enabled"] is True
+    assert values["workers"]["celery"]["replicas"] == 2
+    # The chart ignores worker/triggerer volumes while the shared logs volume is on: not asked for then.
+    assert values["logs"]["persistence"]["enabled"] is True
+    assert values["workers"]["celery"]["persistence"] == values["triggerer"]["persistence"] == {"enabled": False}
+    # Every Secret chart 1.19.0 would generate anew at each render (Airflow 3.1: the Fernet key, the
+    # API secret key, the JWT secret) comes from a Secret the role keeps; none is inline.
+    assert {k: values.get(k) for k in ("fernetKeySecretName", "apiSecretKeySecretName", "jwtSecretName")} == {
+        "fernetKeySecretName": "airflow-static-fernet-key", "apiSecretKeySecretName": "airflow-static-api-secret-key",
+        "jwtSecretName": "airflow-static-jwt-secret"}
+    for inline in ("fernetKey", "apiSecretKey", "jwtSecret", "webserverSecretKey", "webserverSecretKeySecretName"):
+        assert inline not in values, inline
     assert values["config"]["dag_processor"]["refresh_interval"] == 60
     assert values["data"]["metadataSecretName"] == "airflow-metadata"
     assert values["redis"]["passwordSecretName"] and values["data"]["brokerUrlSecretName"]
@@ -85,8 +95,13 @@ def test_values_validate_and_avoid_the_howto_mistakes(inventory, tmp_path):
         ({"webserver": {"defaultUser": {"role": "Admin"}}}, "webserver.defaultUser: Airflow 2 only"),
         ({"redis": {"password": "inline-pw-1234"}}, "redis.password: a secret written inline"),
         ({"scheduler": {"replicas": "two"}}, "scheduler.replicas: type"),
+        ({"workers": {"celery": {"persistence": {"enabled": True, "size": "50Gi"}}}},
+         "workers.celery.persistence.enabled: true is ignored by the chart while logs.persistence.enabled is true "
+         "(yellow_airflow_logs_persistence): the pods write to the shared logs volume and yellow_airflow_worker_storage_size has no effect"),
+        ({"jwtSecretName": None}, "jwtSecretName: not set, so chart 1.19.0 generates a new JWT secret at every render"),
     ],
-    ids=["typo", "top-level-typo", "howto-credentials-key", "airflow2-default-user", "inline-redis-password", "wrong-type"],
+    ids=["typo", "top-level-typo", "howto-credentials-key", "airflow2-default-user", "inline-redis-password", "wrong-type",
+         "worker-volume-with-logs-volume", "generated-jwt-secret"],
 )
 def test_bad_extra_values_fail_before_anything_else(extra, fragment, tmp_path):
     rc, output, values = render("k3s", tmp_path, "-e", json.dumps({"yellow_airflow_values_extra": extra}))
@@ -108,3 +123,12 @@ def test_bad_role_variables_fail_before_anything_else(variables, fragment, tmp_p
     rc, output, values = render("k3s", tmp_path, "-e", json.dumps(variables))
     assert rc != 0 and values == {}
     assert fragment in output, output[-3000:]
+
+
+def test_without_the_logs_volume_each_worker_and_triggerer_gets_its_own(tmp_path):
+    extra = {"yellow_airflow_logs_persistence": False, "yellow_airflow_worker_storage_size": "20Gi"}
+    rc, output, values = render("k3s", tmp_path, "-e", json.dumps(extra))
+    assert rc == 0, output[-3000:]
+    assert values["logs"]["persistence"]["enabled"] is False
+    assert values["workers"]["celery"]["persistence"] == {"enabled": True, "storageClassName": "longhorn", "size": "20Gi"}
+    assert values["triggerer"]["persistence"] == {"enabled": True, "storageClassName": "longhorn", "size": "10Gi"}

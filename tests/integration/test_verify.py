@@ -119,6 +119,20 @@ def ready_pod(component: str, ready: bool = True, waiting: str | None = None) ->
     }
 
 
+def put_mcp(k8s_api, ready: bool) -> None:
+    """The MCP server's Deployment and its Endpoints (the test server serves v1 Endpoints, not EndpointSlices)."""
+    labels = {"app": "test-dp-mcp"}
+    k8s_api.store.put({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "test-dp-mcp", "namespace": NS},
+                       "spec": {"replicas": 1, "selector": {"matchLabels": labels},
+                                "template": {"metadata": {"labels": labels},
+                                             "spec": {"containers": [{"name": "mcp", "image": "datasurface/datasurface:v1"}]}}},
+                       "status": {"replicas": 1, "readyReplicas": 1, "availableReplicas": 1} if ready
+                       else {"replicas": 1, "unavailableReplicas": 1}})
+    address = {"ip": "10.42.0.30", "targetRef": {"kind": "Pod", "name": "test-dp-mcp-5d8f-x", "namespace": NS}}
+    k8s_api.store.put({"apiVersion": "v1", "kind": "Endpoints", "metadata": {"name": "test-dp-mcp", "namespace": NS},
+                       "subsets": [{"addresses" if ready else "notReadyAddresses": [address], "ports": [{"port": 8000}]}]})
+
+
 def seed_cluster(k8s_api, api_port: int) -> None:
     k8s_api.store.put({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": NS}})
     for component in COMPONENTS:
@@ -129,7 +143,9 @@ def seed_cluster(k8s_api, api_port: int) -> None:
     k8s_api.store.put(other)
     for name, port, node_port in (("airflow-api-server", 8080, api_port), ("test-dp-mcp", 8000, 30900)):
         k8s_api.store.put({"apiVersion": "v1", "kind": "Service", "metadata": {"name": name, "namespace": NS},
-                           "spec": {"type": "NodePort", "ports": [{"port": port, "nodePort": node_port, "protocol": "TCP"}]}})
+                           "spec": {"type": "NodePort", "ports": [{"port": port, "nodePort": node_port, "protocol": "TCP"}],
+                                    "selector": {"app": name}}})
+    put_mcp(k8s_api, ready=True)
     k8s_api.store.put({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "postgres", "namespace": NS}, "type": "Opaque",
                        "data": {"USER": base64.b64encode(b"datasurfacedt").decode(),
                                 "PASSWORD": base64.b64encode(DB_PASSWORD.encode()).decode()}})
@@ -199,7 +215,10 @@ def test_all_good_then_check_mode(k8s_api, k8s_env, tmp_path, postgres, airflow)
         **{f"pods {c}": "OK" for c in COMPONENTS}, "airflow api": "OK", "airflow health": "OK", "airflow dags": "OK",
         "airflow import errors": "OK", "merge tables": "OK", "ingestion tables": "OK", "mcp service": "OK", "db probe": "OK"}
     assert report["airflow_url"] == airflow.url
-    assert "SIMULATED" in output and "test-dp-mcp NodePort port 8000 (NodePort 30900)" in output
+    assert "SIMULATED" in output
+    assert "OK   mcp service: test-dp-mcp NodePort port 8000 (NodePort 30900)" in output
+    assert [c["detail"] for c in report["checks"] if c["check"] == "mcp service"] == [
+        "test-dp-mcp NodePort port 8000 (NodePort 30900); Deployment test-dp-mcp 1/1 ready, 1 ready endpoint(s)"]
     assert oct(report_path.stat().st_mode & 0o777) == "0o600" and oct(report_path.parent.stat().st_mode & 0o777) == "0o700"
     # The probe ran as a Job, with the password only through secretKeyRef, and was deleted.
     assert any(r.method == "POST" and r.path.endswith("/jobs") for r in k8s_api.requests)
@@ -237,8 +256,14 @@ def _break_pod(k8s_api, airflow, values):
     return ["pods triggerer", "airflow-triggerer-0 Pending (triggerer: CreateContainerConfigError)"]
 
 
-@pytest.mark.parametrize("breaker", [_break_missing_dag, _break_import_error, _break_missing_table, _break_pod],
-                         ids=["missing-dag", "import-error", "missing-table", "pod-not-ready"])
+def _break_mcp(k8s_api, airflow, values):
+    # The reported defect: the MCP Service exists, its Deployment is 0/1 ready.
+    put_mcp(k8s_api, ready=False)
+    return ["mcp service", "not serving: Deployment test-dp-mcp 0/1 ready; Service test-dp-mcp has no ready endpoint"]
+
+
+@pytest.mark.parametrize("breaker", [_break_missing_dag, _break_import_error, _break_missing_table, _break_pod, _break_mcp],
+                         ids=["missing-dag", "import-error", "missing-table", "pod-not-ready", "mcp-not-ready"])
 def test_each_problem_fails_naming_it(k8s_api, k8s_env, tmp_path, postgres, airflow, breaker):
     seed_cluster(k8s_api, int(airflow.url.rsplit(":", 1)[1]))
     values = values_for(k8s_api, postgres, tmp_path)

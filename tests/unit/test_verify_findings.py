@@ -234,16 +234,82 @@ def service(name: str, node_port: int | None = None) -> dict[str, Any]:
     port: dict[str, Any] = {"port": 8000}
     if node_port:
         port["nodePort"] = node_port
-    return {"metadata": {"name": name}, "spec": {"type": "NodePort" if node_port else "ClusterIP", "ports": [port]}}
+    return {"metadata": {"name": name}, "spec": {"type": "NodePort" if node_port else "ClusterIP", "ports": [port],
+                                                 "selector": {"app": name}}}
 
 
-def test_mcp_found_with_node_port():
-    mcp = {"enabled": True, "pattern": "-mcp$", "services": {"resources": [service("airflow-api-server", 30080), service("test-dp-mcp", 30900)]}}
-    assert mcp_findings(mcp) == [{"check": "mcp service", "status": "OK", "detail": "test-dp-mcp NodePort port 8000 (NodePort 30900)"}]
+def deployment(name: str, ready: int | None, desired: int | None = 1, app: str | None = None) -> dict[str, Any]:
+    spec: dict[str, Any] = {"template": {"metadata": {"labels": {"app": app or name, "pod-template-hash": "x"}}}}
+    if desired is not None:
+        spec["replicas"] = desired
+    status = {} if ready is None else {"readyReplicas": ready, "replicas": desired}
+    return {"metadata": {"name": name}, "spec": spec, "status": status}
+
+
+def endpoint_slice(service_name: str, *ready: bool | None) -> dict[str, Any]:
+    return {"metadata": {"name": service_name + "-abcde", "labels": {"kubernetes.io/service-name": service_name}},
+            "endpoints": [{"addresses": [f"10.42.0.{i + 10}"], "conditions": {} if r is None else {"ready": r}}
+                          for i, r in enumerate(ready)]}
+
+
+def mcp_input(deployments, slices=None, endpoints=None, services=None) -> dict[str, Any]:
+    return {"enabled": True, "pattern": "-mcp$",
+            "services": {"resources": services or [service("airflow-api-server", 30080), service("test-dp-mcp", 30900)]},
+            "deployments": {"resources": deployments},
+            "endpointslices": ({"resources": slices} if slices is not None
+                               else {"msg": "Failed to find exact match for discovery.k8s.io/v1.EndpointSlice"}),
+            "endpoints": {"resources": endpoints} if endpoints is not None else {"skipped": True}}
+
+
+def test_mcp_ready_with_node_port():
+    mcp = mcp_input([deployment("test-dp-mcp", 1), deployment("airflow-api-server", 0)], [endpoint_slice("test-dp-mcp", True)])
+    assert mcp_findings(mcp) == [{"check": "mcp service", "status": "OK", "detail":
+                                  "test-dp-mcp NodePort port 8000 (NodePort 30900); Deployment test-dp-mcp 1/1 ready, 1 ready endpoint(s)"}]
+
+
+@pytest.mark.parametrize("deployments, slices, detail", [
+    # The reported defect: the Service exists, the Deployment is 0/1 ready.
+    ([deployment("test-dp-mcp", 0)], [endpoint_slice("test-dp-mcp", False)],
+     "not serving: Deployment test-dp-mcp 0/1 ready; Service test-dp-mcp has no ready endpoint"),
+    ([deployment("test-dp-mcp", None)], [], "not serving: Deployment test-dp-mcp 0/1 ready; Service test-dp-mcp has no ready endpoint"),
+    ([deployment("test-dp-mcp", 1, desired=2)], [endpoint_slice("test-dp-mcp", True, False)], "not serving: Deployment test-dp-mcp 1/2 ready ["),
+    ([deployment("test-dp-mcp", 0, desired=0)], [], "not serving: Deployment test-dp-mcp is scaled to 0;"),
+    ([], [endpoint_slice("test-dp-mcp", True)], "not serving: no Deployment behind Service test-dp-mcp (selector {'app': 'test-dp-mcp'})"),
+    ([deployment("test-dp-mcp", 1)], [endpoint_slice("other-mcp", True)], "not serving: Service test-dp-mcp has no ready endpoint"),
+], ids=["zero-of-one", "no-status", "one-of-two", "scaled-to-zero", "no-deployment", "endpoints-of-another-service"])
+def test_mcp_not_serving(deployments, slices, detail):
+    found = mcp_findings(mcp_input(deployments, slices))
+    assert len(found) == 1 and found[0]["status"] == "FAIL", found
+    assert found[0]["detail"].startswith(detail), found[0]["detail"]
+
+
+def test_mcp_deployment_found_through_the_service_selector():
+    mcp = mcp_input([deployment("mcp-server", 1, app="test-dp-mcp")], [endpoint_slice("test-dp-mcp", None)])
+    assert mcp_findings(mcp)[0] == {"check": "mcp service", "status": "OK", "detail":
+                                    "test-dp-mcp NodePort port 8000 (NodePort 30900); Deployment mcp-server 1/1 ready, 1 ready endpoint(s)"}
+
+
+def test_mcp_endpoints_when_endpointslices_cannot_be_read():
+    ready = {"metadata": {"name": "test-dp-mcp"}, "subsets": [{"addresses": [{"ip": "10.42.0.9"}]}]}
+    # k8s_info on a cluster without the EndpointSlice API: no failure, api_found false.
+    no_api = dict(mcp_input([deployment("test-dp-mcp", 1)], endpoints=[ready]), endpointslices={"api_found": False, "resources": []})
+    assert mcp_findings(no_api)[0]["status"] == "OK"
+    not_ready = {"metadata": {"name": "test-dp-mcp"}, "subsets": [{"notReadyAddresses": [{"ip": "10.42.0.9"}]}]}
+    assert mcp_findings(mcp_input([deployment("test-dp-mcp", 1)], endpoints=[ready]))[0]["status"] == "OK"
+    found = mcp_findings(mcp_input([deployment("test-dp-mcp", 1)], endpoints=[not_ready]))[0]
+    assert found["status"] == "FAIL" and "Service test-dp-mcp has no ready endpoint" in found["detail"]
+    unreadable = dict(mcp_input([deployment("test-dp-mcp", 1)]), endpoints={"msg": "forbidden"})
+    assert mcp_findings(unreadable)[0] == {"check": "mcp service", "status": "FAIL",
+                                           "detail": "cannot list EndpointSlices nor Endpoints: forbidden"}
+
+
+def test_mcp_deployments_unreadable():
+    mcp = dict(mcp_input([]), deployments={"msg": "deployments.apps is forbidden"})
+    assert mcp_findings(mcp)[0]["detail"] == "cannot list deployments: deployments.apps is forbidden"
 
 
 def test_mcp_missing_or_disabled():
-    mcp = {"enabled": True, "pattern": "-mcp$", "services": {"resources": [service("test-dp-mcp-old")]}}
+    mcp = mcp_input([], [], services=[service("test-dp-mcp-old")])
     assert mcp_findings(mcp)[0]["status"] == "FAIL" and "'-mcp$'" in mcp_findings(mcp)[0]["detail"]
     assert mcp_findings({"enabled": False})[0]["status"] == "SKIP"
 
@@ -266,7 +332,7 @@ def test_report_all_ok_and_simulated():
     report = verify_findings({
         "namespace": "ns", "simulated": True, "components": COMPONENTS, "pods": all_pods(), "airflow": good_api(),
         "db": {"database": "m", "tables": tables("test_dp_factory_dags"), "expected": ["test_dp_factory_dags"]},
-        "mcp": {"enabled": True, "pattern": "-mcp$", "services": {"resources": [service("test-dp-mcp", 30900)]}},
+        "mcp": mcp_input([deployment("test-dp-mcp", 1)], [endpoint_slice("test-dp-mcp", True)]),
         "probe": {"enabled": False},
     })
     assert report["ok"] is True and report["failed"] == [] and report["simulated"] is True

@@ -7,15 +7,17 @@
     with ApiServer(kubeconfig_path="/tmp/kubeconfig") as api:
         ...  # point the kubernetes client, kubernetes.core, kubectl or helm at api.kubeconfig_path
 
-``JobController(api, ...)`` (job_controller.py) plays the Job controller when a test or the lab wants it. See
+``JobController(api, ...)`` (job_controller.py) plays the Job controller and ``DeploymentController(api, ...)``
+(deployment_controller.py) simulates Deployment roll-outs (stand-in pods, Endpoints) when a test or the lab wants. See
 README.md for what is (and is not) supported; ``python -m tests.k8s_api --help`` for the CLI.
 """
 
 from __future__ import annotations
 
+from .deployment_controller import DeploymentController
 from .job_controller import JobController
 from .resources import BUILTIN_RESOURCES, Registry, ResourceType
 from .server import ApiServer, RequestRecord
 from .store import Store
 
-__all__ = ["ApiServer", "BUILTIN_RESOURCES", "JobController", "Registry", "RequestRecord", "ResourceType", "Store"]
+__all__ = ["ApiServer", "BUILTIN_RESOURCES", "DeploymentController", "JobController", "Registry", "RequestRecord", "ResourceType", "Store"]

@@ -3,7 +3,7 @@
 """Run the test API server in the foreground until SIGTERM/SIGINT (for playbooks and molecule).
 
     python -m tests.k8s_api --port 0 --kubeconfig /tmp/k/kubeconfig --pidfile /tmp/k/pid [--node n1] [--seed x.yml]
-        [--jobs succeed] [--job-delay 0.5] [--job-outcome 'NAME_OR_GLOB=fail']
+        [--jobs succeed] [--job-delay 0.5] [--job-outcome 'NAME_OR_GLOB=fail'] [--deployments ready] [--deployment-delay 0.5]
 
 Prints the URL on the first line of stdout once it is listening (the kubeconfig and pidfile are written before
 that), then serves until terminated; the pidfile is removed on exit.
@@ -21,6 +21,7 @@ from typing import List, Optional, Tuple
 
 import yaml
 
+from .deployment_controller import DeploymentController
 from .job_controller import OUTCOMES, JobController
 from .server import ApiServer
 
@@ -59,6 +60,11 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument("--job-effect", action="append", type=_job_effect, default=[], metavar="NAME=COMMAND",
                         help="shell command run when a Job of this name or glob succeeds, standing in for its effect "
                              "(repeatable; a failing command fails the Job)")
+    parser.add_argument("--deployments", choices=("off", "ready"), default="off",
+                        help="SIMULATED roll-outs: every new or changed Deployment gets ready stand-in pods and its Services "
+                             "v1 Endpoints (default off)")
+    parser.add_argument("--deployment-delay", type=float, default=0.5, metavar="SECONDS",
+                        help="seconds from a Deployment's change to its roll-out (default 0.5)")
     args = parser.parse_args(argv)
 
     api = ApiServer(args.host, args.port, kubeconfig_path=args.kubeconfig, namespace=args.namespace, verbose=args.verbose)
@@ -78,6 +84,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         controller = JobController(api, delay=args.job_delay, outcomes=dict(args.job_outcome),
                                    default=None if args.jobs == "off" else args.jobs,
                                    effects=dict(args.job_effect)).start()
+    rollouts = DeploymentController(api, delay=args.deployment_delay).start() if args.deployments == "ready" else None
     try:
         if args.pidfile:
             args.pidfile.write_text(f"{os.getpid()}\n", encoding="utf-8")
@@ -89,6 +96,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     finally:
         if controller is not None:
             controller.stop()
+        if rollouts is not None:
+            rollouts.stop()
         api.stop()
         if args.pidfile:
             try:

@@ -159,11 +159,16 @@ def set_pod_phase(store: Store, namespace: str, name: str, phase: str, ready: Op
     return store.set_status("v1", "Pod", name, status, namespace)
 
 
+def pod_template_hash(template: Any) -> str:
+    """The ``pod-template-hash`` label of a pod template (its ReplicaSet is ``<deployment>-<hash>``)."""
+    return hashlib.sha256(json.dumps(template or {}, sort_keys=True).encode()).hexdigest()[:10]
+
+
 def _replica_set_for(store: Store, deployment: Obj, replicas: int) -> Obj:
     """The Deployment's current ReplicaSet (its pod template, owned by it), ready (what ``helm --wait`` checks)."""
     meta = deployment["metadata"]
     template = json.loads(json.dumps((deployment.get("spec") or {}).get("template") or {}))
-    pod_hash = hashlib.sha256(json.dumps(template, sort_keys=True).encode()).hexdigest()[:10]
+    pod_hash = pod_template_hash(template)
     template.setdefault("metadata", {}).setdefault("labels", {})["pod-template-hash"] = pod_hash
     selector = json.loads(json.dumps((deployment.get("spec") or {}).get("selector") or {}))
     selector.setdefault("matchLabels", {})["pod-template-hash"] = pod_hash

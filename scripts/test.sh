@@ -72,17 +72,16 @@ role preflight
 role verify
 role operations
 module containerd_image
+module registry_login
 module datasurface_bootstrap
 module k8s_job
+module check_inputs
 module git_checkout
 module git_publish
-filter pg_host_problems
 filter airflow_values_problems
-filter bootstrap_problems
 filter preflight_problems
 filter verify_findings
 filter capacity_report
-filter operations_problems
 LIST
 }
 

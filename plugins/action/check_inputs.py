@@ -10,7 +10,6 @@ from typing import Any
 from ansible.errors import AnsibleActionFail
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.plugins.action import ActionBase
-from ansible.template import trust_as_template
 
 from ansible_collections.datasurface.yellow.plugins.plugin_utils import inputs
 
@@ -22,16 +21,6 @@ ARGUMENT_SPEC = {
     "example_passwords": {"type": "str", "choices": ["skip", "refuse", "allow"], "default": "skip"},
     "fail": {"type": "bool", "default": True},
 }
-
-
-def _trusted(value: Any) -> Any:
-    if isinstance(value, str):
-        return trust_as_template(value)
-    if isinstance(value, dict):
-        return {key: _trusted(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_trusted(item) for item in value]
-    return value
 
 
 class ActionModule(ActionBase):
@@ -47,7 +36,7 @@ class ActionModule(ActionBase):
             if not os.path.isfile(path):
                 raise AnsibleActionFail(f"check_inputs: defaults_from names {role!r}, which has no defaults/main.yml")
             # Role defaults are templates the role's author wrote: trusted, as when the role itself runs.
-            merged.update(_trusted(self._loader.load_from_file(path) or {}))
+            merged.update(inputs.trusted(self._loader.load_from_file(path) or {}))
         return merged
 
     def _evaluate(self, names: list[str], task_vars: dict[str, Any], defaults: dict[str, Any]) -> dict[str, Any]:

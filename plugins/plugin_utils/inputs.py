@@ -452,17 +452,33 @@ def _secret_paths(spec: Mapping[str, Any], values: Mapping[str, Any]) -> Iterato
                     yield (f"{where} ({label})" if isinstance(label, str) and label else where), item[sub]
 
 
+def example_password_problem(path: str, leaf: Any, allow_examples: bool) -> str | None:
+    """The problem when the secret at ``path`` is the vault placeholder or (unless allowed) a HOWTO example."""
+    if leaf in PLACEHOLDER_PASSWORDS:
+        return f"{path}: is still the placeholder of vault.yml.example; set the real secret in Ansible Vault"
+    if leaf in EXAMPLE_PASSWORDS and not allow_examples:
+        return (f"{path}: is one of the HOWTO's example passwords; set a real secret from Ansible Vault "
+                "(allowed only with yellow_lab: true or yellow_preflight_allow_example_passwords: true)")
+    return None
+
+
 def example_password_problems(spec: Mapping[str, Any], values: Mapping[str, Any], allow_examples: bool) -> list[str]:
     """Secrets that are the vault placeholder, or one of the HOWTO's example passwords (unless allowed)."""
-    problems = []
-    for path, leaf in _secret_paths(spec, values):
-        if leaf in PLACEHOLDER_PASSWORDS:
-            problems.append(f"{path}: is still the placeholder of vault.yml.example; set the real secret in Ansible Vault")
-        elif leaf in EXAMPLE_PASSWORDS and not allow_examples:
-            problems.append(
-                f"{path}: is one of the HOWTO's example passwords; set a real secret from Ansible Vault "
-                "(allowed only with yellow_lab: true or yellow_preflight_allow_example_passwords: true)")
-    return problems
+    found = (example_password_problem(path, leaf, allow_examples) for path, leaf in _secret_paths(spec, values))
+    return [problem for problem in found if problem]
+
+
+def trusted(value: Any) -> Any:
+    """``value`` with every string marked as a trusted template (a role's own defaults, as when the role runs)."""
+    from ansible.template import trust_as_template  # pylint: disable=import-outside-toplevel  # controller only
+
+    if isinstance(value, str):
+        return trust_as_template(value)
+    if isinstance(value, Mapping):
+        return {key: trusted(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [trusted(item) for item in value]
+    return value
 
 
 def _names_only(items: Any) -> list[str]:

@@ -21,7 +21,7 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any, Iterator
 
-from ansible_collections.datasurface.yellow.plugins.plugin_utils.inputs import EXAMPLE_PASSWORDS, PLACEHOLDER_PASSWORDS
+from ansible_collections.datasurface.yellow.plugins.plugin_utils.inputs import example_password_problem
 from ansible_collections.datasurface.yellow.plugins.plugin_utils.validation import cidr_problem, dns1123_label_problem, flag
 
 # Variable prefix of each role, and the group the role runs on.
@@ -176,14 +176,9 @@ def example_password_problems(values: Mapping[str, Any], prefixes: Sequence[str]
         if not name.startswith(tuple(prefixes)):
             continue
         for path, leaf in _secret_leaves(name, values[name]):
-            if not isinstance(leaf, str):
-                continue
-            if leaf in PLACEHOLDER_PASSWORDS:
-                problems.append(f"{path}: is still the placeholder of vault.yml.example; set the real secret in Ansible Vault")
-            elif leaf in EXAMPLE_PASSWORDS and not allow_examples:
-                problems.append(
-                    f"{path}: is one of the HOWTO's example passwords; set a real secret from Ansible Vault "
-                    "(allowed only with yellow_lab: true or yellow_preflight_allow_example_passwords: true)")
+            problem = example_password_problem(path, leaf, allow_examples) if isinstance(leaf, str) else None
+            if problem:
+                problems.append(problem)
     return problems
 
 

@@ -12,21 +12,11 @@ from __future__ import annotations
 from typing import Any, Mapping
 
 from ansible.parsing.dataloader import DataLoader
-from ansible.template import Templar, trust_as_template
+from ansible.template import Templar
 
 from ansible_collections.datasurface.yellow.plugins.plugin_utils import inputs
 
 ROLES = ("postgres_host", "node_prep", "platform_prereqs", "airflow", "bootstrap", "verify", "operations", "preflight")
-
-
-def _trusted(value: Any) -> Any:
-    if isinstance(value, str):
-        return trust_as_template(value)
-    if isinstance(value, Mapping):
-        return {key: _trusted(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_trusted(item) for item in value]
-    return value
 
 
 def role_values(role: str, inventory: Mapping[str, Any] | None = None, entry_point: str = "main",
@@ -36,9 +26,9 @@ def role_values(role: str, inventory: Mapping[str, Any] | None = None, entry_poi
     # (yellow_bootstrap_workdir, from $HOME) is given here.
     available: dict[str, Any] = {"inventory_hostname": "host-1", "playbook_dir": "/tmp/playbooks"}
     for name in defaults_from:
-        available.update(_trusted(inputs.role_defaults(name)))
+        available.update(inputs.trusted(inputs.role_defaults(name)))
     available["yellow_bootstrap_workdir"] = "/tmp/datasurface-bootstrap"
-    available.update(_trusted(dict(inventory or {})))
+    available.update(inputs.trusted(dict(inventory or {})))
     templar = Templar(loader=DataLoader(), variables=available)
     values = {}
     for name in inputs.role_spec(role, entry_point):

@@ -163,6 +163,7 @@ def test_the_chart_generated_keys_come_from_secrets_created_once(k8s_api, k8s_en
 
 def test_existing_key_secrets_are_kept_and_the_charts_former_keys_adopted(k8s_api, k8s_env, tmp_path):
     k8s_api.store.put({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": NS}})
+
     def encode(text):
         return base64.b64encode(text.encode()).decode()
 

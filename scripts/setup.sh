@@ -30,6 +30,11 @@ install_system_packages() {
   apt-get -o DPkg::Lock::Timeout="$apt_lock_timeout" update -qq
   wait_for_apt_locks
   DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout="$apt_lock_timeout" install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  # docker-registry is only a binary for the tests (each starts its own, with htpasswd, on loopback):
+  # on a systemd host its package also starts an unauthenticated registry on :5000; stop that one.
+  if command -v systemctl >/dev/null 2>&1 && systemctl is-enabled docker-registry >/dev/null 2>&1; then
+    systemctl disable --now docker-registry >/dev/null 2>&1 || true
+  fi
 }
 
 # The locks apt and dpkg take (fcntl/POSIX record locks, invisible to flock(1)). On a fresh

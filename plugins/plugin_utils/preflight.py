@@ -1,11 +1,11 @@
 # Copyright: (c) 2026, DataSurface Yellow maintainers
 # Apache License 2.0 (see LICENSE)
-"""The preflight phase's checks: every role's inputs, the inventory as a whole, and the cluster.
+"""The preflight phase's cross-role checks: the inventory as a whole, the cluster, the pod network.
 
-Every function returns a list of human-readable problems, each starting with the variable (or the
-tool, or the cluster object) it is about. Messages never repeat a secret's value: secrets are
-compared, never echoed, and messages that come from elsewhere (argument-spec validation) are
-redacted against every secret value of the host before they are returned.
+Each role's own inputs are checked by the input layer (plugin_utils/inputs.py, the check_inputs
+action). Every function here returns a list of human-readable problems, each starting with the
+variable (or the cluster object) it is about. Messages never repeat a secret's value: secrets are
+compared, never echoed.
 
 Values arrive as a mapping of variable name to value: the playbook passes the task's ``vars``,
 read here one variable at a time, so that a variable whose template fails (an undefined vault
@@ -22,6 +22,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, Iterator
 
 from ansible_collections.datasurface.yellow.plugins.plugin_utils.inputs import example_password_problem
+from ansible_collections.datasurface.yellow.plugins.plugin_utils.inputs import error_reason as _error_reason
 from ansible_collections.datasurface.yellow.plugins.plugin_utils.validation import cidr_problem, dns1123_label_problem, flag
 
 # Variable prefix of each role, and the group the role runs on.
@@ -32,24 +33,13 @@ ROLE_PREFIXES = {
     "airflow": "yellow_airflow_",
     "bootstrap": "yellow_bootstrap_",
 }
-ROLE_GROUPS = {
-    "postgres_host": "postgres",
-    "node_prep": "cluster_nodes",
-    "platform_prereqs": "control",
-    "airflow": "control",
-    "bootstrap": "control",
-}
 NAMESPACE_VARIABLES = ("yellow_namespace", "yellow_k8s_namespace", "yellow_airflow_namespace", "yellow_bootstrap_namespace")
 CLUSTER_TYPES = ("k3s", "kubeadm")
 IMAGE_TAG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
-HOST_NAME = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$")
-ERROR_MARKER = re.compile(r"^<< error \d+ - (?P<why>.*) >>$", re.DOTALL)
 # A mapping key whose value is a secret (yellow_k8s_git_token, password:, ...).
 SECRET_KEY = re.compile(r"(password|passwd|token)", re.IGNORECASE)
 # Variables whose every leaf value is a secret (Secret data, the generator's secret environment).
 SECRET_TREES = {"yellow_k8s_secrets_extra": "data", "yellow_bootstrap_environment": ""}
-REDACTED = "********"
-MIN_REDACT_LENGTH = 3
 
 
 # ---- values -----------------------------------------------------------------------------------
@@ -89,16 +79,6 @@ def collected_values(values: Any, prefix: str = "yellow_") -> dict[str, Any]:
         except Exception as exc:  # pylint: disable=broad-except  # any template failure is a finding
             collected[name] = f"<< error 0 - {exc} >>"
     return collected
-
-
-def _error_reason(value: Any) -> str | None:
-    """Why a value could not be evaluated (the first failed template in it), or None."""
-    for _path, leaf in _leaves(value, ""):
-        if isinstance(leaf, str):
-            match = ERROR_MARKER.match(leaf)
-            if match:
-                return match.group("why").strip()
-    return None
 
 
 def unresolved(values: Mapping[str, Any]) -> dict[str, str]:
@@ -149,23 +129,6 @@ def _nested_secrets(value: Any, path: str) -> Iterator[tuple[str, Any]]:
     elif isinstance(value, Sequence) and not isinstance(value, (str, bytes)):
         for index, item in enumerate(value):
             yield from _nested_secrets(item, f"{path}[{index}]")
-
-
-def secret_values(values: Mapping[str, Any]) -> list[str]:
-    """Every secret string among ``values`` (to redact messages with; never to print)."""
-    secrets = set()
-    for name, value in values.items():
-        for _path, leaf in _secret_leaves(name, value):
-            if isinstance(leaf, str) and len(leaf) >= MIN_REDACT_LENGTH and not ERROR_MARKER.match(leaf):
-                secrets.add(leaf)
-    return sorted(secrets, key=len, reverse=True)
-
-
-def redact(message: str, secrets: Sequence[str]) -> str:
-    """``message`` with every occurrence of every secret replaced."""
-    for secret in secrets:
-        message = message.replace(secret, REDACTED)
-    return message
 
 
 def example_password_problems(values: Mapping[str, Any], prefixes: Sequence[str] = ("yellow_",),
@@ -272,14 +235,6 @@ def _database_problems(values: Mapping[str, Any], broken: Mapping[str, str], pos
             problems.append(
                 f"yellow_airflow_db_name: {database!r} is not one of the databases in yellow_pg_databases ({', '.join(databases) or 'none'})")
     return problems
-
-
-def _is_address(value: str) -> bool:
-    try:
-        ipaddress.ip_address(value.strip("[]"))
-    except ValueError:
-        return False
-    return True
 
 
 def _cluster_type_problems(values: Mapping[str, Any], groups: Mapping[str, Any]) -> list[str]:

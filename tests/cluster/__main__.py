@@ -1,6 +1,6 @@
 # Copyright: (c) 2026, DataSurface Yellow maintainers
 # Apache License 2.0 (see LICENSE)
-"""CLI: ``python -m tests.cluster {build,up,down,destroy,status,grant} [--dir DIR] [--node NAME ...]``.
+"""CLI: ``python -m tests.cluster {build,up,down,destroy,status,grant,restart-kwok} [--dir DIR] [--node NAME ...]``.
 
 ``grant --namespace NS`` does what the README asks of a cluster admin: create NS and bind the operator in it.
 """
@@ -17,7 +17,7 @@ from .cluster import LAB_NODES, OPERATOR_USER, STORAGE_CLASSES, Cluster, Cluster
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tests.cluster", description=__doc__)
-    parser.add_argument("action", choices=["build", "up", "down", "destroy", "status", "grant"])
+    parser.add_argument("action", choices=["build", "up", "down", "destroy", "status", "grant", "restart-kwok"])
     parser.add_argument("--namespace", action="append", default=[], help="grant: namespace (repeat)")
     parser.add_argument("--dir", default=os.environ.get("YELLOW_CLUSTER_DIR", "/tmp/yellow-cluster"),
                         help="state directory (default $YELLOW_CLUSTER_DIR or /tmp/yellow-cluster)")
@@ -40,6 +40,8 @@ def main(argv=None) -> int:
             for namespace in args.namespace:
                 cluster.create_namespace(namespace)
                 print(f"namespace {namespace}: operator {OPERATOR_USER} granted")
+        elif args.action == "restart-kwok":
+            cluster.restart_kwok()
         elif args.action == "down":
             cluster.down()
         elif args.action == "destroy":

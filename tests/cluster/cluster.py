@@ -186,6 +186,17 @@ class Cluster:
             self.state["pids"] = {}
             self._save()
 
+    def restart_kwok(self) -> None:
+        """Restart only KWOK (it reads its stages at start): after a change in stages/."""
+        pid = self.state.get("pids", {}).get("kwok")
+        if _alive(pid):
+            os.killpg(pid, signal.SIGTERM)
+            deadline = time.monotonic() + 20
+            while _alive(pid) and time.monotonic() < deadline:
+                time.sleep(0.1)
+        self._write_kwok_config()
+        self._start("kwok", self._kwok_args())
+
     def destroy(self) -> None:
         self.down()
         shutil.rmtree(self.dir, ignore_errors=True)
@@ -302,6 +313,9 @@ class Cluster:
             f"--kubelet-client-certificate={pki('apiserver-kubelet-client.crt')}",
             f"--kubelet-client-key={pki('apiserver-kubelet-client.key')}",
             "--kubelet-preferred-address-types=InternalIP,ExternalIP,Hostname",
+            # The advertise address is loopback, which the `kubernetes` Service's Endpoints may not hold: no
+            # reconciler (nothing in the lab reaches the API server through that Service; no pod runs).
+            "--endpoint-reconciler-type=none",
             f"--cert-dir={self.dir / 'apiserver-certs'}", "--profiling=false", "--v=1"])
 
     def _component_auth(self, name: str) -> List[str]:
@@ -338,7 +352,8 @@ class Cluster:
         text = yaml.safe_dump_all(docs)
         # KWOK's own stages (copied by build.sh from the pinned module), then ours (stages/, each says why).
         for path in sorted(stages.glob("*.yaml")) + sorted((HERE / "stages").glob("*.yaml")):
-            text += "---\n" + path.read_text()
+            body = path.read_text()
+            text += body if body.startswith("---\n") else "---\n" + body
         (self.dir / "kwok.yaml").write_text(text)
 
     def _kwok_args(self) -> List[str]:
@@ -362,6 +377,8 @@ class Cluster:
     def _wait(self, predicate, timeout: float, what: str) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
+            if self.state_path.exists():  # another process may have restarted a component (restart-kwok)
+                self.state = json.loads(self.state_path.read_text())
             for name, pid in self.state.get("pids", {}).items():
                 if not _alive(pid):
                     tail = (self.dir / "logs" / f"{name}.log").read_text(errors="replace")[-3000:]

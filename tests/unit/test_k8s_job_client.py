@@ -1,34 +1,23 @@
 # Copyright: (c) 2026, DataSurface Yellow maintainers
 # Apache License 2.0 (see LICENSE)
-"""k8s_job's client side in-process against the Kubernetes API test server: the client kubernetes.core builds
-(kubeconfig, K8S_AUTH_* variables, host/api_key), JobApi's calls, watch expiry (410) on a short history, and the
-runner's reaction time to a Failed condition set by the JobController."""
+"""k8s_job's client side without a server: a kubeconfig that names no cluster, API errors turned into
+``K8sApiError``, watch streams parsed from (fake) urllib3 responses and closed from another thread, and the JobApi
+calls' arguments (fake typed APIs). Everything that needs an API server (kubeconfig/env/host+token clients, the
+calls' answers, watch expiry, the reaction to a Failed condition) runs on the real control plane in
+tests/integration/test_k8s_job.py."""
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 
 import pytest
-from k8s_api.fixtures import k8s_api  # noqa: F401  pylint: disable=unused-import
-from k8s_api.job_controller import JobController
-from k8s_api.server import ApiServer
+import urllib3
+from kubernetes.client.exceptions import ApiException
 
-from ansible_collections.datasurface.yellow.plugins.module_utils.k8s.client import ClientError, JobApi, K8sApiError, api_client
-from ansible_collections.datasurface.yellow.plugins.module_utils.k8s.job import JobFailed, JobRunner, manifest_hash, prepare_manifest
-
-NS = "default"
-
-
-def manifest(name):
-    return prepare_manifest({"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": name},
-                             "spec": {"backoffLimit": 0, "template": {"spec": {"restartPolicy": "Never",
-                                                                               "containers": [{"name": "main", "image": "ds:1"}]}}}})
-
-
-def run(api, name, **kwargs):
-    body = manifest(name)
-    return JobRunner(api, NS, name, **kwargs).present(body, manifest_hash(body))
+from ansible_collections.datasurface.yellow.plugins.module_utils.k8s import client as k8s_client
+from ansible_collections.datasurface.yellow.plugins.module_utils.k8s.client import ClientError, JobApi, K8sApiError, WatchStream, api_client
 
 
 @pytest.fixture(autouse=True)
@@ -38,18 +27,6 @@ def _no_ambient_auth(monkeypatch, tmp_path):
     monkeypatch.setenv("TMPDIR", str(tmp_path))  # kubernetes.core's discovery cache
 
 
-def test_client_from_kubeconfig_option_env_and_host(k8s_api, monkeypatch):  # noqa: F811
-    jobs = JobApi(api_client({"kubeconfig": str(k8s_api.kubeconfig_path)}))
-    assert jobs.get_job(NS, "missing") is None
-    monkeypatch.setenv("K8S_AUTH_KUBECONFIG", str(k8s_api.kubeconfig_path))
-    assert JobApi(api_client({})).list_jobs(NS, "x")[0] == []
-    monkeypatch.delenv("K8S_AUTH_KUBECONFIG")
-    raw = api_client({"host": k8s_api.url, "api_key": "t0ken", "validate_certs": False})
-    assert raw.configuration.host == k8s_api.url
-    assert raw.configuration.api_key == {"authorization": "Bearer t0ken"}
-    assert JobApi(raw).get_job(NS, "missing") is None
-
-
 def test_bad_kubeconfig_is_a_client_error(tmp_path):
     bad = tmp_path / "kubeconfig"
     bad.write_text("apiVersion: v1\nkind: Config\nclusters: []\ncontexts: []\nusers: []\n")
@@ -57,84 +34,135 @@ def test_bad_kubeconfig_is_a_client_error(tmp_path):
         api_client({"kubeconfig": str(bad)})
 
 
-def test_job_api_calls(k8s_api):  # noqa: F811
-    jobs = JobApi(api_client({"kubeconfig": str(k8s_api.kubeconfig_path)}))
-    with pytest.raises(K8sApiError) as err:
-        jobs.create_job("nowhere", dict(manifest("a"), metadata={"name": "a", "namespace": "nowhere"}))
-    assert err.value.status == 404 and err.value.reason == "NotFound" and "nowhere" in err.value.message
-    created = jobs.create_job(NS, manifest("a"))
-    uid = created["metadata"]["uid"]
-    items, version = jobs.list_jobs(NS, "a")
-    assert [j["metadata"]["uid"] for j in items] == [uid] and version.isdigit()
-    pod = k8s_api.make_pod_for_job(NS, "a", log="one\ntwo\nthree\n")
-    pods, _version = jobs.list_pods(NS, f"batch.kubernetes.io/controller-uid={uid}")
-    assert [p["metadata"]["name"] for p in pods] == [pod["metadata"]["name"]]
-    assert jobs.pod_log(NS, pod["metadata"]["name"], "main", 2) == "two\nthree\n"
-    stream = jobs.watch_jobs(NS, "a", version, 5)
-    timer = threading.Timer(0.2, k8s_api.complete_job, (NS, "a"))
-    timer.start()
-    events = []
-    for event in stream:
-        events.append(event)
-        stream.close()
-    assert events[0]["type"] == "MODIFIED" and events[0]["object"]["status"]["conditions"][-1]["type"] == "Complete"
-    assert jobs.delete_job(NS, "a", "not-the-uid") is False  # uid precondition
-    assert jobs.delete_job(NS, "a", uid, "Background") is True
-    assert jobs.get_job(NS, "a") is None and jobs.list_pods(NS, f"controller-uid={uid}")[0] == []
-    assert jobs.delete_job(NS, "a", uid) is False
+def test_api_exceptions_become_api_errors():
+    exc = ApiException(status=404, reason="Not Found")
+    exc.body = json.dumps({"kind": "Status", "reason": "NotFound", "message": 'jobs.batch "x" not found'}).encode()
+    err = k8s_client._from_api_exception(exc)  # pylint: disable=protected-access
+    assert (err.status, err.reason, err.message, str(err)) == (404, "NotFound", 'jobs.batch "x" not found',
+                                                              '404 NotFound: jobs.batch "x" not found')
+    raw = ApiException(status=502, reason="Bad Gateway")
+    raw.body = b"<html>proxy error</html>"
+    err = k8s_client._from_api_exception(raw)  # pylint: disable=protected-access
+    assert (err.status, err.reason, err.message) == (502, "Bad Gateway", "<html>proxy error</html>")
+    assert str(K8sApiError(0, "ConnectionError", "refused")) == "ConnectionError: refused"
 
 
-def test_closing_a_watch_unblocks_its_reader(k8s_api):  # noqa: F811
-    jobs = JobApi(api_client({"kubeconfig": str(k8s_api.kubeconfig_path)}))
-    stream = jobs.watch_pods(NS, "x=y", jobs.list_pods(NS, "x=y")[1], 30)
-    done = threading.Event()
+class FakeResponse:
+    """A urllib3 response streaming ``chunks``; ``block`` keeps it open until ``shutdown()``/``close()``."""
+
+    def __init__(self, chunks, block=False, data=b""):
+        self.chunks, self.block, self.data = chunks, block, data
+        self.done = threading.Event()
+        self.released = False
+
+    def stream(self, amt=None, decode_content=False):
+        yield from self.chunks
+        if self.block:
+            self.done.wait(10)
+            raise urllib3.exceptions.ProtocolError("connection shut down")
+
+    def shutdown(self):
+        self.done.set()
+
+    def close(self):
+        self.done.set()
+
+    def release_conn(self):
+        self.released = True
+
+
+def test_watch_stream_parses_lines_split_across_chunks():
+    events = [{"type": "ADDED", "object": {"metadata": {"name": "a"}}}, {"type": "BOOKMARK", "object": {"metadata": {"resourceVersion": "7"}}}]
+    text = "".join(json.dumps(e) + "\n" for e in events).encode()
+    response = FakeResponse([text[:10], text[10:40], text[40:], b"\n"])
+    assert list(WatchStream(response)) == events
+    assert response.released
+
+
+def test_closing_a_watch_stream_unblocks_its_reader_silently():
+    stream = WatchStream(FakeResponse([b'{"type": "ADDED", "object": {}}\n'], block=True))
+    seen, done = [], threading.Event()
 
     def read():
-        for _event in stream:
-            pass
+        seen.extend(stream)
         done.set()
 
     threading.Thread(target=read, daemon=True).start()
     time.sleep(0.2)
-    start = time.monotonic()
     stream.close()
-    assert done.wait(3) and time.monotonic() - start < 3
+    assert done.wait(5) and seen == [{"type": "ADDED", "object": {}}]
 
 
-def test_watch_expiry_on_a_short_history_relists(tmp_path):
-    with ApiServer(kubeconfig_path=tmp_path / "kubeconfig", history=30) as api, JobController(api, delay=2.5):
-        jobs = JobApi(api_client({"kubeconfig": str(api.kubeconfig_path)}))
-        stop = threading.Event()
+class _Broken(FakeResponse):
+    def __init__(self):
+        super().__init__([])
 
-        def churn():  # unrelated changes push the watches' resourceVersion out of the short history
-            i = 0
-            while not stop.wait(0.005):
-                api.store.put({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": f"c{i % 50}", "namespace": NS},
-                               "data": {"i": str(i)}})
-                i += 1
-
-        thread = threading.Thread(target=churn, daemon=True)
-        thread.start()
-        try:
-            runner = JobRunner(jobs, NS, "churned", timeout=30, watch_seconds=1)  # reconnects from a stale version
-            body = manifest("churned")
-            result = runner.present(body, manifest_hash(body))
-        finally:
-            stop.set()
-            thread.join()
-    assert result["result"] == "succeeded" and runner.relists >= 1
+    def stream(self, amt=None, decode_content=False):
+        yield b'{"type": "ADD'
+        raise urllib3.exceptions.ProtocolError("connection reset by peer")
 
 
-def test_reaction_to_failed_is_immediate(k8s_api):  # noqa: F811
-    jobs = JobApi(api_client({"kubeconfig": str(k8s_api.kubeconfig_path)}))
-    with JobController(k8s_api, delay=1.0, default="fail") as ctl:
-        with pytest.raises(JobFailed) as err:
-            run(jobs, "boom", timeout=60)
-        reported = time.monotonic()
-    reaction = reported - ctl.when("failed", "boom")
-    assert 0 <= reaction < 1.0, reaction
-    result = err.value.result
-    assert result["reason"] == "BackoffLimitExceeded" and 0.9 <= result["duration"] < 3
-    (pod,) = result["pods"]
-    assert result["logs"] == {pod: {"main": "boom: starting\nboom: working\nboom: error: something went wrong (exit status 1)"}}
-    assert [e["reason"] for e in result["events"] if e["object"] == "Job/boom"] == ["SuccessfulCreate", "BackoffLimitExceeded"]
+def test_a_broken_watch_stream_is_an_api_error():
+    with pytest.raises(K8sApiError) as err:
+        list(WatchStream(_Broken()))
+    assert err.value.reason == "WatchInterrupted"
+    with pytest.raises(K8sApiError) as err:
+        list(WatchStream(FakeResponse([b"not json\n"])))
+    assert err.value.reason == "BadWatchEvent"
+
+
+class Recorded:
+    """A typed-API stand-in that records each call's arguments and answers with ``answer``."""
+
+    def __init__(self, answer=None, error=None):
+        self.calls, self.answer, self.error = [], answer, error
+
+    def __getattr__(self, name):
+        def call(*args, **kwargs):
+            self.calls.append((name, args, kwargs))
+            if self.error is not None:
+                raise self.error
+            return FakeResponse([], data=json.dumps(self.answer or {}).encode())
+        return call
+
+
+def _api(batch=None, core=None):
+    api = JobApi.__new__(JobApi)
+    api.batch, api.core = batch or Recorded(), core or Recorded()
+    return api
+
+
+def test_job_api_call_arguments():
+    core = Recorded({"items": [{"metadata": {"name": "e"}}], "metadata": {"resourceVersion": "42"}})
+    api = _api(core=core)
+    assert api.list_events("demo1", "involvedObject.uid=u1") == ([{"metadata": {"name": "e"}}], "42")
+    api.watch_events("demo1", "involvedObject.uid=u1", "42", 50)
+    api.merge_configmap_data("demo1", "records", {"job": None})
+    (_, args, kwargs), (wname, wargs, wkwargs), (pname, pargs, pkwargs) = core.calls
+    assert args == ("demo1",) and kwargs["field_selector"] == "involvedObject.uid=u1" and kwargs["_preload_content"] is False
+    assert (wname, wargs) == ("list_namespaced_event", ("demo1",))
+    assert (wkwargs["watch"], wkwargs["resource_version"], wkwargs["timeout_seconds"], wkwargs["allow_watch_bookmarks"]) == (True, "42", 50, True)
+    assert wkwargs["_request_timeout"] == (k8s_client.CONNECT_TIMEOUT, 50 + k8s_client.READ_SLACK)
+    assert (pname, pargs) == ("patch_namespaced_config_map", ("records", "demo1", {"data": {"job": None}}))
+    assert pkwargs["_content_type"] == "application/merge-patch+json"
+
+
+def test_job_api_not_found_and_preconditions():
+    missing = ApiException(status=404, reason="Not Found")
+    assert _api(batch=Recorded(error=missing)).get_job("demo1", "x") is None
+    assert _api(core=Recorded(error=missing)).get_pvc("demo1", "x") is None
+    assert _api(core=Recorded(error=missing)).get_configmap("demo1", "x") is None
+    assert _api(batch=Recorded(error=missing)).delete_job("demo1", "x", "u1") is False
+    conflict = ApiException(status=409, reason="Conflict")
+    assert _api(batch=Recorded(error=conflict)).delete_job("demo1", "x", "u1") is False  # another Job took the name
+    with pytest.raises(K8sApiError) as err:
+        _api(batch=Recorded(error=conflict)).delete_job("demo1", "x")
+    assert err.value.status == 409
+    batch = Recorded()
+    assert _api(batch=batch).delete_job("demo1", "x", "u1", "Background") is True
+    assert batch.calls[0][2]["body"] == {"apiVersion": "v1", "kind": "DeleteOptions", "propagationPolicy": "Background",
+                                         "preconditions": {"uid": "u1"}}
+    refused = _api(batch=Recorded(error=urllib3.exceptions.MaxRetryError(None, "/apis", "refused")))
+    with pytest.raises(K8sApiError) as err:
+        refused.get_job("demo1", "x")
+    assert (err.value.status, err.value.reason) == (0, "ConnectionError")

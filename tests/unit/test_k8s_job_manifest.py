@@ -163,13 +163,33 @@ FAILED = {"type": "Failed", "reason": "BackoffLimitExceeded", "message": "Job ha
         (_existing("H", []), False, "wait", False, "still running"),
         (_existing("H", [{"type": "SuccessCriteriaMet"}]), False, "wait", False, "still running"),
         (_existing("H", []), True, "recreate", True, "rerun"),
-        (_existing("H", [COMPLETE], deleting=True), False, "create", False, "being deleted"),
+        (_existing("H", [COMPLETE], deleting=True), False, "unchanged", False, "already succeeded with the same manifest (the Job is being"),
+        (_existing("H", [COMPLETE], deleting=True), True, "create", False, "being deleted"),
+        (_existing("OTHER", [COMPLETE], deleting=True), False, "create", False, "being deleted"),
+        (_existing("H", [], deleting=True), False, "create", False, "being deleted"),
     ],
 )
 def test_decide(existing, rerun, action, delete, why):
     decision = decide(existing, "H", rerun)
     assert (decision.action, decision.delete) == (action, delete)
     assert decision.wait_gone == (existing is not None and action in ("recreate", "create"))
+    assert why in decision.why
+
+
+@pytest.mark.parametrize(
+    "record, rerun, action, why",
+    [
+        ({"sha256": "H", "uid": "u0", "completionTime": "2026-01-01T00:00:05Z"}, False, "unchanged",
+         "already succeeded with the same manifest at 2026-01-01T00:00:05Z (Job uid u0, recorded in ConfigMap "
+         "datasurface-yellow-k8s-job-records; the Job itself is gone)"),
+        ({"sha256": "H", "uid": "u0", "completionTime": "2026-01-01T00:00:05Z"}, True, "create", "it does not exist (rerun requested)"),
+        ({"sha256": "OTHER", "uid": "u0"}, False, "create", "its last success was with another manifest, sha256 OTHER -> H"),
+        (None, False, "create", "it does not exist"),
+    ],
+)
+def test_decide_without_a_job_follows_the_success_record(record, rerun, action, why):
+    decision = decide(None, "H", rerun, record)
+    assert (decision.action, decision.delete, decision.wait_gone) == (action, False, False)
     assert why in decision.why
 
 

@@ -7,7 +7,8 @@ host, api_key, validate_certs, ca_cert, client_cert, client_key, proxy, imperson
 ``get_api_client``, so they and the ``K8S_AUTH_*`` environment variables behave as in ``kubernetes.core.k8s``,
 and returns the raw ``kubernetes.client.ApiClient`` inside it.
 
-``JobApi`` makes the few calls the Job module needs through the typed ``BatchV1Api``/``CoreV1Api`` with
+``JobApi`` makes the few calls the Job module needs (Jobs, their pods and events, PVCs, pod logs, the success-record
+ConfigMap) through the typed ``BatchV1Api``/``CoreV1Api`` with
 ``_preload_content=False``: objects stay plain dicts (the JSON the server sent), errors become ``K8sApiError``
 (``status`` 0 for transport errors), and watches are ``WatchStream`` objects another thread can close.
 """
@@ -133,7 +134,7 @@ class WatchStream:
 
 
 class JobApi:
-    """The Job module's calls: Jobs, their pods, events and pod logs, as plain dicts."""
+    """The Job module's calls: Jobs, their pods, events, PVCs and pod logs, the record ConfigMap, as plain dicts."""
 
     def __init__(self, client: Any) -> None:
         self.batch = BatchV1Api(client)
@@ -207,8 +208,41 @@ class JobApi:
             resource_version=resource_version, allow_watch_bookmarks=True, timeout_seconds=timeout_seconds,
             _request_timeout=(CONNECT_TIMEOUT, timeout_seconds + READ_SLACK)))
 
-    def list_events(self, namespace: str, field_selector: str) -> List[Obj]:
-        return self._json(self.core.list_namespaced_event, namespace, field_selector=field_selector).get("items") or []
+    def list_events(self, namespace: str, field_selector: str) -> Tuple[List[Obj], str]:
+        data = self._json(self.core.list_namespaced_event, namespace, field_selector=field_selector)
+        return data.get("items") or [], str((data.get("metadata") or {}).get("resourceVersion") or "")
+
+    def watch_events(self, namespace: str, field_selector: str, resource_version: str, timeout_seconds: int) -> WatchStream:
+        return WatchStream(self._call(
+            self.core.list_namespaced_event, namespace, field_selector=field_selector, watch=True,
+            resource_version=resource_version, allow_watch_bookmarks=True, timeout_seconds=timeout_seconds,
+            _request_timeout=(CONNECT_TIMEOUT, timeout_seconds + READ_SLACK)))
+
+    def get_pvc(self, namespace: str, name: str) -> Optional[Obj]:
+        try:
+            return self._json(self.core.read_namespaced_persistent_volume_claim, name, namespace)
+        except K8sApiError as exc:
+            if exc.status == 404:
+                return None
+            raise
+
+    # ---- the success records (one ConfigMap per namespace) --------------------------------------
+
+    def get_configmap(self, namespace: str, name: str) -> Optional[Obj]:
+        try:
+            return self._json(self.core.read_namespaced_config_map, name, namespace)
+        except K8sApiError as exc:
+            if exc.status == 404:
+                return None
+            raise
+
+    def create_configmap(self, namespace: str, body: Obj) -> Obj:
+        return self._json(self.core.create_namespaced_config_map, namespace, body)
+
+    def merge_configmap_data(self, namespace: str, name: str, data: Dict[str, Optional[str]]) -> Obj:
+        """JSON merge patch of ``data`` (a key set to None is removed): atomic per key, no read-modify-write."""
+        return self._json(self.core.patch_namespaced_config_map, name, namespace, {"data": data},
+                          _content_type="application/merge-patch+json")
 
     def pod_log(self, namespace: str, name: str, container: str, tail_lines: int) -> str:
         response = self._call(self.core.read_namespaced_pod_log, name, namespace, container=container, tail_lines=tail_lines)

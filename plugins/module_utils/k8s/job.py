@@ -6,16 +6,27 @@
    call (kind, apiVersion, DNS-1123 name, namespace), and ``manifest_hash`` over its canonical JSON.
 2. ``decide``: compare with the Job in the cluster through the ``datasurface.yellow/manifest-sha256``
    annotation: create; recreate (other or no hash, ``rerun``, failed); unchanged (same hash, succeeded); wait
-   (same hash, still running).
-3. Recreating deletes with ``propagationPolicy: Foreground`` and waits until the Job and its pods are gone.
-4. ``JobRunner.wait``: two watch threads (the Job by name, its pods by ``controller-uid``) feed one queue; the
-   main loop reacts to every change at once: ``Complete`` means success; ``Failed`` (or ``FailureTarget``)
-   means failure whatever the reason; a container waiting in ImagePullBackOff, ErrImagePull, CrashLoopBackOff,
-   CreateContainerConfigError or CreateContainerError for longer than ``pod_failure_grace`` (InvalidImageName:
-   at once) means failure; the overall deadline means timeout, described with the Job's counters and each
-   pod's phase and reason. An expired watch (410 Gone) is answered by listing again.
-5. Failures and timeouts carry the events of the Job and its pods and the last ``log_lines`` of each
-   container's log.
+   (same hash, still running). When there is no Job (the TTL-after-finished controller removed it), the success
+   record decides: the ConfigMap ``datasurface-yellow-k8s-job-records`` of the namespace keeps, per Job name,
+   the manifest hash, uid and completion time of the last instance this module saw succeed; the same hash
+   means unchanged. Creating a Job removes its name's record; seeing it succeed writes it.
+3. Recreating deletes with ``propagationPolicy: Foreground`` and waits until the Job and every pod labelled
+   ``job-name=<name>`` that is still terminating or running are gone; a create with no Job in place waits for
+   such pods too (a Job deleted with ``Background`` propagation leaves its pods terminating).
+4. ``JobRunner.wait``: three watch threads (the Job by name, its pods by ``controller-uid``, the Job's events
+   by ``involvedObject.uid``) feed one queue; a Job just created is watched from its creation's
+   resourceVersion, so nothing between the create and the watch is missed (a TTL of 0 included). The main loop
+   reacts to every change at once: ``Complete`` means success; ``Failed`` (or ``FailureTarget``) means failure
+   whatever the reason (reported once the Job's event of that reason arrived, ``EVENT_SETTLE`` seconds at most); these mean failure once they lasted ``pod_failure_grace`` (they can be transient): a
+   container waiting in ImagePullBackOff, ErrImagePull, CrashLoopBackOff, CreateContainerConfigError or
+   CreateContainerError (InvalidImageName: at once); a pod the scheduler marks ``PodScheduled=False``
+   ``Unschedulable`` (reported as ``UnboundPersistentVolumeClaim`` when one of its PVCs is not Bound, with the
+   PVC's phase and events); a ``FailedCreate`` event of the Job while none of its pods is pending or running
+   (a missing ServiceAccount, a quota; a Pod Security violation at once). The overall deadline means timeout,
+   described with the Job's counters and each pod's phase and reason. An expired watch (410 Gone) is answered
+   by listing again.
+5. Failures and timeouts carry the events of the Job, its pods and their PVCs and the last ``log_lines`` of
+   each container's log.
 
 The cluster is reached only through an object with ``JobApi``'s methods (client.py), so that tests can
 substitute one.
@@ -43,6 +54,18 @@ STUCK_REASONS = frozenset({
     "InvalidImageName",
 })
 IMMEDIATE_REASONS = frozenset({"InvalidImageName"})
+# A pod the scheduler cannot place (PodScheduled=False with this reason): tracked like a stuck container.
+UNSCHEDULABLE = "Unschedulable"
+UNBOUND_PVC = "UnboundPersistentVolumeClaim"
+# FailedCreate events of the Job controller; these messages cannot heal without an admin and fail at once.
+FAILED_CREATE = "FailedCreate"
+IMMEDIATE_CREATE_FAILURES = ("violates PodSecurity",)
+# The ConfigMap (one per namespace, owned by nobody, so it outlives every Job) holding the success records.
+RECORD_CONFIGMAP = "datasurface-yellow-k8s-job-records"
+RECORD_LABELS = {"app.kubernetes.io/managed-by": "datasurface.yellow", "app.kubernetes.io/part-of": "datasurface-yellow",
+                 "app.kubernetes.io/component": "k8s-job-records"}
+RECORD_DESCRIPTION = ("datasurface.yellow.k8s_job success records: one key per Job name, the JSON {sha256 of the manifest, "
+                      "uid, completionTime} of its last instance seen to succeed; outlives the Jobs (TTL-after-finished)")
 # Job names become the job-name pod label, so they are DNS-1123 subdomains of at most 63 characters.
 _DNS1123 = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
 _DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
@@ -51,6 +74,9 @@ NAME_MAX = 63
 _SERVER_METADATA = ("uid", "resourceVersion", "creationTimestamp", "generation", "selfLink", "managedFields",
                     "deletionTimestamp", "deletionGracePeriodSeconds", "ownerReferences")
 WATCH_SECONDS = 50
+# The Job controller records the event of a Failed condition (BackoffLimitExceeded...) asynchronously, a moment
+# after the status: a failure is reported once that event is seen, or after this many seconds at most.
+EVENT_SETTLE = 1.0
 
 
 class ManifestError(ValueError):
@@ -249,6 +275,39 @@ def pod_summary(pod: Obj) -> str:
     return f"pod {name} {phase}" + (f" ({detail})" if detail else "")
 
 
+def _unschedulable(pod: Obj) -> Optional[Obj]:
+    """``{"reason": "Unschedulable", "message": ...}`` while the scheduler cannot place the pod."""
+    status = pod.get("status") or {}
+    if status.get("phase") not in (None, "Pending") or (pod.get("spec") or {}).get("nodeName"):
+        return None
+    for cond in status.get("conditions") or []:
+        if cond.get("type") == "PodScheduled" and cond.get("status") == "False" and cond.get("reason") == UNSCHEDULABLE:
+            return {"reason": UNSCHEDULABLE, "message": str(cond.get("message") or "")}
+    return None
+
+
+def pvc_names(pod: Obj) -> List[str]:
+    """The PersistentVolumeClaims a pod mounts (ephemeral volumes' claims included: ``<pod>-<volume>``)."""
+    names = []
+    for volume in (pod.get("spec") or {}).get("volumes") or []:
+        if (volume.get("persistentVolumeClaim") or {}).get("claimName"):
+            names.append(volume["persistentVolumeClaim"]["claimName"])
+        elif volume.get("ephemeral") and volume.get("name"):
+            names.append(f"{(pod.get('metadata') or {}).get('name', '')}-{volume['name']}")
+    return names
+
+
+def event_time(ev: Obj) -> str:
+    series = ev.get("series") or {}
+    return str(ev.get("lastTimestamp") or series.get("lastObservedTime") or ev.get("eventTime")
+               or ev.get("firstTimestamp") or _created(ev))
+
+
+def event_order(ev: Obj) -> Tuple[str, int]:
+    version = str((ev.get("metadata") or {}).get("resourceVersion") or "")
+    return event_time(ev), int(version) if version.isdigit() else 0
+
+
 def job_counters(job: Optional[Obj]) -> str:
     status = (job or {}).get("status") or {}
     text = f"active={status.get('active') or 0} succeeded={status.get('succeeded') or 0} failed={status.get('failed') or 0}"
@@ -275,13 +334,23 @@ class Decision:
     wait_gone: bool = False
 
 
-def decide(existing: Optional[Obj], digest: str, rerun: bool) -> Decision:
+def decide(existing: Optional[Obj], digest: str, rerun: bool, record: Optional[Obj] = None) -> Decision:
+    """What to do, given the Job in the cluster (None: no Job of that name) and this name's success record."""
     if existing is None:
-        return Decision("create", "it does not exist")
+        if not rerun and record and record.get("sha256") == digest:
+            when = f" at {record['completionTime']}" if record.get("completionTime") else ""
+            return Decision("unchanged", f"it already succeeded with the same manifest{when} (Job uid {record.get('uid') or '?'}, "
+                                         f"recorded in ConfigMap {RECORD_CONFIGMAP}; the Job itself is gone)")
+        if record and record.get("sha256") != digest and not rerun:
+            return Decision("create", f"it does not exist (its last success was with another manifest, sha256 "
+                                      f"{str(record.get('sha256'))[:12]} -> {digest[:12]})")
+        return Decision("create", "it does not exist" + (" (rerun requested)" if rerun and record else ""))
     meta = existing.get("metadata") or {}
-    if meta.get("deletionTimestamp"):
-        return Decision("create", "the previous Job is being deleted", wait_gone=True)
     theirs = (meta.get("annotations") or {}).get(ANNOTATION)
+    if meta.get("deletionTimestamp"):
+        if not rerun and theirs == digest and condition(existing, "Complete") and not failure_condition(existing):
+            return Decision("unchanged", "it already succeeded with the same manifest (the Job is being deleted)")
+        return Decision("create", "the previous Job is being deleted", wait_gone=True)
     if theirs is None:
         return Decision("recreate", f"the existing Job has no {ANNOTATION} annotation (not created by this module)", True, True)
     if theirs != digest:
@@ -314,16 +383,23 @@ class Update:
 
 
 class _Follower(threading.Thread):
-    """List, then watch from the list's resourceVersion; list again when the watch expires (410 Gone)."""
+    """List, then watch from the list's resourceVersion; list again when the watch expires (410 Gone).
+
+    With ``since`` (a resourceVersion) and ``initial`` (the items at that version) the first list is skipped: the
+    watch starts from ``since`` (used right after creating a Job, so that no change after the create is missed).
+    """
 
     def __init__(self, key: str, lister: Callable[[], Tuple[List[Obj], str]], watcher: Callable[[str, int], Any],
-                 out: "queue.Queue[Update]", watch_seconds: int) -> None:
+                 out: "queue.Queue[Update]", watch_seconds: int, since: Optional[str] = None,
+                 initial: Optional[List[Obj]] = None) -> None:
         super().__init__(name=f"k8s-job-{key}", daemon=True)
         self.key = key
         self.lister = lister
         self.watcher = watcher
         self.out = out
         self.watch_seconds = watch_seconds
+        self.since = since
+        self.initial = initial
         self.stopped = threading.Event()
         self.relists = 0
         self._stream: Any = None
@@ -338,6 +414,9 @@ class _Follower(threading.Thread):
 
     def run(self) -> None:
         resource_version: Optional[str] = None
+        if self.since and self.initial is not None:
+            resource_version = self.since
+            self.out.put(Update("sync", self.key, items=list(self.initial)))
         delay = 0.2
         while not self.stopped.is_set():
             try:
@@ -397,16 +476,31 @@ class _Follower(threading.Thread):
 
 
 class JobWatch:
-    """The Job (by name) and its pods (by label selector), each followed by a thread, merged into one queue."""
+    """The Job (by name), its pods (by label selector) and, with ``events``, the Job's events (by
+    ``involvedObject.uid``), each followed by a thread, merged into one queue. ``since``/``job``: start watching
+    from the resourceVersion of a Job just created (``job`` as it was then, no pods, no events yet)."""
 
-    def __init__(self, api: Any, namespace: str, name: str, selector: str, watch_seconds: int = WATCH_SECONDS) -> None:
+    def __init__(self, api: Any, namespace: str, name: str, selector: str, watch_seconds: int = WATCH_SECONDS,
+                 events: str = "", since: Optional[str] = None, job: Optional[Obj] = None) -> None:
         self.queue: "queue.Queue[Update]" = queue.Queue()
+        initial: Dict[str, Optional[List[Obj]]] = {"job": [job] if job else [], "pods": [], "events": []} if since else {}
         self.followers = [
             _Follower("job", lambda: api.list_jobs(namespace, name),
-                      lambda rv, seconds: api.watch_jobs(namespace, name, rv, seconds), self.queue, watch_seconds),
+                      lambda rv, seconds: api.watch_jobs(namespace, name, rv, seconds), self.queue, watch_seconds,
+                      since, initial.get("job")),
             _Follower("pods", lambda: api.list_pods(namespace, selector),
-                      lambda rv, seconds: api.watch_pods(namespace, selector, rv, seconds), self.queue, watch_seconds),
+                      lambda rv, seconds: api.watch_pods(namespace, selector, rv, seconds), self.queue, watch_seconds,
+                      since, initial.get("pods")),
         ]
+        if events:
+            self.followers.append(_Follower(
+                "events", lambda: api.list_events(namespace, events),
+                lambda rv, seconds: api.watch_events(namespace, events, rv, seconds), self.queue, watch_seconds,
+                since, initial.get("events")))
+
+    @property
+    def keys(self) -> Set[str]:
+        return {f.key for f in self.followers}
 
     def __enter__(self) -> "JobWatch":
         for follower in self.followers:
@@ -448,6 +542,11 @@ class JobState:
         self.stuck: Dict[Tuple[str, str], List[Any]] = {}
         self.fatal = ""
         self.warnings: List[str] = []
+        # the Job controller's latest FailedCreate spell: [message, first seen (clock)]; None after a SuccessfulCreate
+        self.create_failure: Optional[List[Any]] = None
+        self._event_versions: Dict[str, str] = {}
+        self.event_reasons: Set[str] = set()  # reasons of the Job's events seen by the events watch
+        self.wake_by: Optional[float] = None  # a done() callback's own next deadline
 
     def apply(self, update: Update, now: float) -> None:
         if update.kind == "error":
@@ -461,6 +560,8 @@ class JobState:
             return
         if update.key == "job":
             self._apply_job(update)
+        elif update.key == "events":
+            self._apply_events(update, now)
         else:
             self._apply_pods(update, now)
 
@@ -477,6 +578,55 @@ class JobState:
             return  # another Job under this name (ours must be gone: its DELETED event says so)
         self.job = update.obj
         self.gone = update.type == "DELETED"
+
+    def _apply_events(self, update: Update, now: float) -> None:
+        """FailedCreate starts (or continues) a create-failure spell, SuccessfulCreate ends it (latest event wins)."""
+        if update.kind == "sync":
+            self.synced.add("events")
+            items = sorted(update.items, key=event_order)
+        elif update.type in ("ADDED", "MODIFIED"):
+            items = [update.obj]
+        else:
+            return
+        for ev in items:
+            involved = ev.get("involvedObject") or {}
+            if involved.get("uid") and involved.get("uid") != self.uid:
+                continue
+            name = str((ev.get("metadata") or {}).get("name") or "")
+            version = str((ev.get("metadata") or {}).get("resourceVersion") or "")
+            if name and self._event_versions.get(name) == version:
+                continue  # the same event again (a relist)
+            self._event_versions[name] = version
+            reason = ev.get("reason")
+            self.event_reasons.add(str(reason or ""))
+            if reason == FAILED_CREATE:
+                if self.create_failure is None:
+                    self.create_failure = [str(ev.get("message") or ""), now]
+                else:
+                    self.create_failure[0] = str(ev.get("message") or "")
+            elif reason == "SuccessfulCreate":
+                self.create_failure = None
+
+    def progressing_pods(self) -> List[str]:
+        """Pods of the Job that are pending or running (not finished, not being deleted)."""
+        return sorted(name for name, pod in self.pods.items()
+                      if (pod.get("status") or {}).get("phase") not in ("Succeeded", "Failed")
+                      and not (pod.get("metadata") or {}).get("deletionTimestamp"))
+
+    def blocking_pods(self) -> List[str]:
+        """Pods that are still terminating or running (finished pods that nobody deletes do not block)."""
+        return sorted(name for name, pod in self.pods.items()
+                      if (pod.get("metadata") or {}).get("deletionTimestamp")
+                      or (pod.get("status") or {}).get("phase") not in ("Succeeded", "Failed"))
+
+    def create_failed(self, now: float, grace: float) -> Optional[Tuple[str, float]]:
+        """(message, seconds) when the Job controller cannot create pods and none is pending or running."""
+        if self.create_failure is None or self.progressing_pods():
+            return None
+        message, since = self.create_failure
+        if any(marker in message for marker in IMMEDIATE_CREATE_FAILURES) or now - since >= grace:
+            return message, now - since
+        return None
 
     def _apply_pods(self, update: Update, now: float) -> None:
         if update.kind == "sync":
@@ -507,6 +657,11 @@ class JobState:
             for key in [k for k in self.stuck if k[0] == name]:
                 del self.stuck[key]
             return
+        # the pod itself: unschedulable (key container ""), until the scheduler places it
+        if _unschedulable(pod) is not None:
+            self.stuck.setdefault((name, ""), [UNSCHEDULABLE, now, 0])
+        else:
+            self.stuck.pop((name, ""), None)
         for cstatus in _container_statuses(pod):
             key = (name, str(cstatus.get("name", "")))
             state = cstatus.get("state") or {}
@@ -526,6 +681,8 @@ class JobState:
 
     def _current_waiting(self, key: Tuple[str, str]) -> Optional[Obj]:
         pod = self.pods.get(key[0])
+        if key[1] == "":
+            return _unschedulable(pod or {})
         for cstatus in _container_statuses(pod or {}):
             if cstatus.get("name", "") == key[1]:
                 waiting = (cstatus.get("state") or {}).get("waiting")
@@ -545,8 +702,10 @@ class JobState:
         return None
 
     def next_deadline(self, grace: float) -> Optional[float]:
-        """When the earliest stuck container's grace runs out (None: nothing is stuck)."""
+        """When the earliest grace runs out (a stuck container or pod, a create failure; None: nothing pending)."""
         times = [since + grace for key, (_r, since, _c) in self.stuck.items() if self._current_waiting(key) is not None]
+        if self.create_failure is not None:
+            times.append(self.create_failure[1] + grace)
         return min(times) if times else None
 
     def describe(self) -> str:
@@ -564,27 +723,39 @@ class Verdict:
     result: str  # succeeded | failed
     reason: str = ""
     message: str = ""
+    pod: str = ""  # the pod it is about (stuck or unschedulable)
 
 
 def evaluate(state: JobState, now: float, grace: float) -> Optional[Verdict]:
     """The outcome the watched state shows, or None while the Job is still running."""
     if state.fatal:
         return Verdict("failed", "WatchFailed", f"cannot watch the Job: {state.fatal}")
-    if state.gone:
-        return Verdict("failed", "Deleted", "the Job was deleted while waiting for it")
+    # the last state seen counts even when the Job is gone (a TTL of 0 deletes it right after it finished)
     failed = failure_condition(state.job)
     if failed:
         return Verdict("failed", str(failed.get("reason") or failed.get("type")), str(failed.get("message") or ""))
     if condition(state.job, "Complete"):
         return Verdict("succeeded")
+    if state.gone:
+        return Verdict("failed", "Deleted", "the Job was deleted while waiting for it")
     stuck = state.stuck_container(now, grace)
     if stuck:
         pod, container, reason, message, seconds = stuck
-        if reason in IMMEDIATE_REASONS:
+        if reason == UNSCHEDULABLE:
+            text = f"pod {pod} unschedulable for {seconds:.0f} s (pod_failure_grace {grace:g} s)"
+        elif reason in IMMEDIATE_REASONS:
             text = f"pod {pod} container {container}: {reason}"
         else:
             text = f"pod {pod} container {container} in {reason} for {seconds:.0f} s (pod_failure_grace {grace:g} s)"
-        return Verdict("failed", reason, f"{text}: {message}" if message else text)
+        return Verdict("failed", reason, f"{text}: {message}" if message else text, pod=pod)
+    create = state.create_failed(now, grace)
+    if create:
+        message, seconds = create
+        if seconds >= grace > 0 or not any(marker in message for marker in IMMEDIATE_CREATE_FAILURES):
+            text = f"the Job controller cannot create its pods (FailedCreate for {seconds:.0f} s, pod_failure_grace {grace:g} s)"
+        else:
+            text = "the Job controller cannot create its pods"
+        return Verdict("failed", FAILED_CREATE, f"{text}: {message}" if message else text)
     return None
 
 
@@ -610,6 +781,7 @@ class JobRunner:
         self.watch_seconds = watch_seconds
         self.deadline = clock() + timeout
         self.relists = 0
+        self.warnings: List[str] = []
         self._why = ""
 
     @property
@@ -626,17 +798,76 @@ class JobRunner:
             "pods": [],
         }
 
+    def _finish(self, result: Obj) -> Obj:
+        if self.warnings:
+            result["warnings"] = list(self.warnings)
+        return result
+
     def _fail(self, msg: str, result: Obj, reason: str) -> JobFailed:
         result = dict(result, result=result.get("result") or "failed", reason=reason)
         result.setdefault("events", [])
         result.setdefault("logs", {})
-        return JobFailed(msg, result)
+        return JobFailed(msg, self._finish(result))
+
+    # ---- the success record ---------------------------------------------------------------------------
+
+    def read_record(self) -> Optional[Obj]:
+        """This name's success record ({sha256, uid, completionTime}), None when there is none or it is unreadable."""
+        try:
+            configmap = self.api.get_configmap(self.namespace, RECORD_CONFIGMAP)
+        except K8sApiError as exc:
+            self.warnings.append(f"cannot read the success records (ConfigMap {self.namespace}/{RECORD_CONFIGMAP}): {exc}; "
+                                 "a Job removed after it succeeded is run again")
+            return None
+        text = ((configmap or {}).get("data") or {}).get(self.name)
+        if not text:
+            return None
+        try:
+            record = json.loads(text)
+        except ValueError:
+            return None
+        return record if isinstance(record, dict) else None
+
+    def _write_record(self, value: Optional[str]) -> None:
+        try:
+            try:
+                self.api.merge_configmap_data(self.namespace, RECORD_CONFIGMAP, {self.name: value})
+            except K8sApiError as exc:
+                if exc.status != 404 or value is None:
+                    raise
+                try:
+                    self.api.create_configmap(self.namespace, {
+                        "apiVersion": "v1", "kind": "ConfigMap",
+                        "metadata": {"name": RECORD_CONFIGMAP, "namespace": self.namespace, "labels": dict(RECORD_LABELS),
+                                     "annotations": {"datasurface.yellow/description": RECORD_DESCRIPTION}},
+                        "data": {self.name: value}})
+                except K8sApiError as again:
+                    if again.status != 409:
+                        raise
+                    self.api.merge_configmap_data(self.namespace, RECORD_CONFIGMAP, {self.name: value})
+        except K8sApiError as exc:
+            what = "write" if value is not None else "remove"
+            self.warnings.append(f"cannot {what} the success record of job {self.label} "
+                                 f"(ConfigMap {self.namespace}/{RECORD_CONFIGMAP}): {exc}")
+
+    def remember(self, job: Obj, digest: str) -> Obj:
+        """Record that this Job instance succeeded with this manifest; the record written."""
+        status = job.get("status") or {}
+        complete = condition(job, "Complete") or {}
+        record = {"sha256": digest, "uid": job_uid(job),
+                  "completionTime": str(status.get("completionTime") or complete.get("lastTransitionTime") or "")}
+        self._write_record(json.dumps(record, sort_keys=True, separators=(",", ":")))
+        return record
+
+    def forget(self) -> None:
+        self._write_record(None)
 
     # ---- state=present --------------------------------------------------------------------------------
 
     def present(self, manifest: Obj, digest: str, rerun: bool = False, wait: bool = True, check_mode: bool = False) -> Obj:
         existing = self.api.get_job(self.namespace, self.name)
-        decision = decide(existing, digest, rerun)
+        record = self.read_record()
+        decision = decide(existing, digest, rerun, record)
         action = {"create": "created", "recreate": "recreated", "unchanged": "unchanged", "wait": "waited"}[decision.action]
         changed = decision.action in ("create", "recreate")
         if check_mode:
@@ -648,19 +879,29 @@ class JobRunner:
                 result["result"] = "running"
             else:
                 result["result"] = "skipped"
+            if record is not None:
+                result["record"] = record
             verb = {"create": "would create", "recreate": "would recreate", "unchanged": "unchanged:", "wait": "would wait for"}
             result["msg"] = f"check mode: {verb[decision.action]} job {self.label}: {decision.why}"
-            return result
+            return self._finish(result)
         if decision.action == "unchanged":
             result = self._base(action, False, existing)
-            result.update(result="succeeded", pods=self._pod_names(existing), msg=f"job {self.label}: {decision.why}")
-            return result
+            result.update(result="succeeded", pods=self._pod_names(existing) if existing else [],
+                          msg=f"job {self.label}: {decision.why}")
+            if existing is not None and (record is None or record.get("uid") != job_uid(existing)
+                                         or record.get("sha256") != digest):
+                record = self.remember(existing, digest)  # bookkeeping only (a Job that succeeded before records existed)
+            if record is not None:
+                result["record"] = record
+            return self._finish(result)
         job = existing
         if decision.action in ("create", "recreate"):
+            base = self._base(action, True, existing)
             if decision.delete:
                 self.api.delete_job(self.namespace, self.name, job_uid(existing), "Foreground")
-            if decision.wait_gone and existing is not None:
-                self._wait_gone(existing, self._base(action, True, existing), "waiting for the previous Job to go")
+            self._wait_gone(existing, base, "waiting for the previous Job and its pods to go")
+            if record is not None:
+                self.forget()  # this name's next success is the new Job's
             try:
                 job = self.api.create_job(self.namespace, annotated(manifest, digest))
             except K8sApiError as exc:
@@ -674,21 +915,38 @@ class JobRunner:
                 result["action"] = "unchanged"
             result.update(result="running", pods=self._pod_names(job),
                           msg=f"job {self.label} {'started' if changed else 'is running'}; not waiting for it")
-            return result
-        return self._wait_done(job, result)
+            return self._finish(result)
+        return self._wait_done(job, result, digest, fresh=changed)
 
-    def _wait_done(self, job: Obj, result: Obj) -> Obj:
+    def _wait_done(self, job: Obj, result: Obj, digest: str, fresh: bool = False) -> Obj:
         start = self.clock()
-        state, verdict = self._follow(job, lambda s, now: evaluate(s, now, self.grace))
+        settle: Dict[str, float] = {}
+
+        def done(state: JobState, now: float) -> Optional[Verdict]:
+            verdict = evaluate(state, now, self.grace)
+            if (verdict is not None and verdict.result == "failed" and failure_condition(state.job)
+                    and verdict.reason not in state.event_reasons and not state.gone):
+                since = settle.setdefault("since", now)
+                if now - since < EVENT_SETTLE and now < self.deadline:
+                    state.wake_by = since + EVENT_SETTLE  # give the condition's event a moment to arrive
+                    return None
+            state.wake_by = None
+            return verdict
+
+        state, verdict = self._follow(job, done, pod_selector(job), events=f"involvedObject.uid={job_uid(job)}", fresh=fresh)
         result["duration"] = round(self.clock() - start, 3)
         final = state.job or job
         result["conditions"] = (final.get("status") or {}).get("conditions") or []
         pods = self._pods(final, state)
         result["pods"] = [p["metadata"]["name"] for p in pods]
         if verdict is not None and verdict.result == "succeeded":
+            result["record"] = self.remember(final, digest)
             result.update(result="succeeded", msg=f"job {self.label} {self._why}; succeeded in {result['duration']:.1f} s")
-            return result
-        result["events"] = self.events(final, result["pods"])
+            return self._finish(result)
+        claims: List[Obj] = []
+        if verdict is not None and verdict.reason == UNSCHEDULABLE and verdict.pod:
+            verdict, claims = self._unbound_claims(verdict, state.pods.get(verdict.pod) or {})
+        result["events"] = self.events(final, result["pods"], [c["metadata"]["name"] for c in claims])
         result["logs"] = self.logs(pods)
         if verdict is None:
             result["result"] = "timeout"
@@ -700,36 +958,82 @@ class JobRunner:
             msg += f" (last log lines of {tail[0]}: {tail[1]})"
         raise self._fail(msg, result, verdict.reason)
 
-    def _follow(self, job: Obj, done: Callable[[JobState, float], Any]) -> Tuple[JobState, Any]:
-        """Watch until ``done(state, now)`` returns something or the deadline passes (then None)."""
+    def _unbound_claims(self, verdict: "Verdict", pod: Obj) -> Tuple["Verdict", List[Obj]]:
+        """An unschedulable pod with a PVC that is not Bound: reason UnboundPersistentVolumeClaim, the claims' state."""
+        claims, texts = [], []
+        for claim in pvc_names(pod):
+            try:
+                pvc = self.api.get_pvc(self.namespace, claim)
+            except K8sApiError as exc:
+                texts.append(f"PersistentVolumeClaim {claim}: cannot read it: {exc}")
+                continue
+            if pvc is None:
+                texts.append(f"PersistentVolumeClaim {claim} does not exist")
+                continue
+            phase = (pvc.get("status") or {}).get("phase") or "Pending"
+            if phase == "Bound":
+                continue
+            claims.append(pvc)
+            spec = pvc.get("spec") or {}
+            detail = f"storageClassName {spec.get('storageClassName')!r}" if spec.get("storageClassName") is not None else "no storageClassName"
+            request = ((spec.get("resources") or {}).get("requests") or {}).get("storage")
+            if request:
+                detail += f", requests {request}"
+            texts.append(f"PersistentVolumeClaim {claim} is {phase} ({detail})")
+        if not texts:
+            return verdict, []
+        return Verdict("failed", UNBOUND_PVC, f"{verdict.message}; " + "; ".join(texts), pod=verdict.pod), claims
+
+    def _follow(self, job: Optional[Obj], done: Callable[[JobState, float], Any], selector: str, events: str = "",
+                fresh: bool = False) -> Tuple[JobState, Any]:
+        """Watch until ``done(state, now)`` returns something or the deadline passes (then None). ``fresh``: ``job``
+        was just created; watch from its resourceVersion instead of listing."""
         state = JobState(job_uid(job), job)
-        with JobWatch(self.api, self.namespace, self.name, pod_selector(job), self.watch_seconds) as watch:
+        since = str(((job or {}).get("metadata") or {}).get("resourceVersion") or "") if fresh else None
+        with JobWatch(self.api, self.namespace, self.name, selector, self.watch_seconds, events=events,
+                      since=since or None, job=job) as watch:
             try:
                 while True:
                     now = self.clock()
-                    verdict = done(state, now) if state.synced >= {"job", "pods"} else None
+                    verdict = done(state, now) if state.synced >= watch.keys else None
                     if verdict is not None:
                         return state, verdict
                     if now >= self.deadline:
                         return state, None
                     wake = self.deadline
-                    grace_end = state.next_deadline(self.grace)
-                    if grace_end is not None:
-                        wake = min(wake, grace_end)
+                    for end in (state.next_deadline(self.grace), state.wake_by):
+                        if end is not None:
+                            wake = min(wake, end)
                     for update in watch.updates(wake - now):
                         state.apply(update, self.clock())
             finally:
                 self.relists += watch.relists
 
-    def _wait_gone(self, job: Obj, result: Obj, doing: str) -> None:
+    def _wait_gone(self, job: Optional[Obj], result: Obj, doing: str) -> None:
+        """Until the Job ``job`` (None: no Job) is gone and no pod labelled job-name=<name> is terminating or running.
+
+        Foreground deletion keeps the Job until its pods are gone; a Job deleted with Background propagation (or by
+        someone else) may be gone while its pods still terminate: they are waited for too.
+        """
+        selector = f"job-name={self.name}"
+        if job is None:
+            try:
+                pods = self.api.list_pods(self.namespace, selector)[0]
+            except K8sApiError:
+                pods = []
+            probe = JobState("")
+            probe.pods = {p["metadata"]["name"]: p for p in pods}
+            if not probe.blocking_pods():
+                return
+
         def gone(state: JobState, _now: float) -> Optional[bool]:
             if state.fatal:
                 raise self._fail(f"job {self.label}: {doing}: cannot watch it: {state.fatal}", result, "WatchFailed")
-            return True if state.gone and not state.pods else None
+            return True if state.gone and not state.blocking_pods() else None
 
-        state, verdict = self._follow(job, gone)
+        state, verdict = self._follow(job, gone, selector)
         if verdict is None:
-            what = "the Job" if not state.gone else f"its pods ({', '.join(sorted(state.pods))})"
+            what = "the Job" if not state.gone else f"its pods ({', '.join(state.blocking_pods())})"
             raise self._fail(f"job {self.label}: {doing}: {what} still present after {_seconds(self.timeout)} s",
                              dict(result, result="timeout"), "Timeout")
 
@@ -737,22 +1041,31 @@ class JobRunner:
 
     def absent(self, wait: bool = True, check_mode: bool = False) -> Obj:
         existing = self.api.get_job(self.namespace, self.name)
+        record = self.read_record()
         if existing is None:
             result = self._base("absent", False, None)
             result.update(result="absent", msg=f"job {self.label} does not exist")
-            return result
+            if record is not None:
+                # forgetting a success is a change: the next state=present run creates the Job again
+                result.update(changed=True, action="forgotten", msg=f"job {self.label} does not exist; "
+                              f"{'would remove' if check_mode else 'removed'} its success record")
+                if not check_mode:
+                    self.forget()
+            return self._finish(result)
         result = self._base("deleted", True, existing)
         result["pods"] = self._pod_names(existing)
         if check_mode:
             result.update(result="skipped", msg=f"check mode: would delete job {self.label}")
-            return result
+            return self._finish(result)
         start = self.clock()
         self.api.delete_job(self.namespace, self.name, job_uid(existing), "Foreground")
+        if record is not None:
+            self.forget()
         if wait:
             self._wait_gone(existing, result, "deleting")
         result.update(result="absent", duration=round(self.clock() - start, 3),
                       msg=f"job {self.label} deleted" + ("" if wait else " (not waiting until it is gone)"))
-        return result
+        return self._finish(result)
 
     # ---- reporting ------------------------------------------------------------------------------------
 
@@ -765,7 +1078,9 @@ class JobRunner:
                 pods = [p for p in self.api.list_pods(self.namespace, f"job-name={self.name}")[0]
                         if any(r.get("uid") == uid for r in (p.get("metadata") or {}).get("ownerReferences") or [])]
         except K8sApiError:
-            pods = list(state.pods.values()) if state else []
+            pods = []
+        if not pods and state is not None:
+            pods = list(state.pods.values())  # already gone (a TTL of 0): as last seen
         return sorted(pods, key=lambda p: (_created(p), p["metadata"]["name"]))
 
     def _pod_names(self, job: Optional[Obj], state: Optional[JobState] = None) -> List[str]:
@@ -773,14 +1088,14 @@ class JobRunner:
             return []
         return [p["metadata"]["name"] for p in self._pods(job, state)]
 
-    def events(self, job: Obj, pods: List[str]) -> List[Obj]:
-        """Events about the Job (this uid) and its pods, oldest first."""
+    def events(self, job: Obj, pods: List[str], claims: Optional[List[str]] = None) -> List[Obj]:
+        """Events about the Job (this uid), its pods and the given PersistentVolumeClaims, oldest first."""
         uid = job_uid(job)
         found: List[Obj] = []
-        queries = [("Job", self.name)] + [("Pod", p) for p in pods]
+        queries = [("Job", self.name)] + [("Pod", p) for p in pods] + [("PersistentVolumeClaim", c) for c in claims or []]
         for kind, name in queries:
             try:
-                items = self.api.list_events(self.namespace, f"involvedObject.kind={kind},involvedObject.name={name}")
+                items = self.api.list_events(self.namespace, f"involvedObject.kind={kind},involvedObject.name={name}")[0]
             except K8sApiError:
                 continue
             for ev in items:
@@ -788,24 +1103,16 @@ class JobRunner:
                 if kind == "Job" and involved.get("uid") and involved.get("uid") != uid:
                     continue
                 found.append(ev)
-
-        def when(ev: Obj) -> str:
-            return str(ev.get("lastTimestamp") or ev.get("eventTime") or ev.get("firstTimestamp") or _created(ev))
-
-        def order(ev: Obj) -> Tuple[str, int]:
-            version = str((ev.get("metadata") or {}).get("resourceVersion") or "")
-            return when(ev), int(version) if version.isdigit() else 0
-
         out = []
-        for ev in sorted(found, key=order):
+        for ev in sorted(found, key=event_order):
             involved = ev.get("involvedObject") or {}
             out.append({
                 "type": ev.get("type") or "",
                 "reason": ev.get("reason") or "",
                 "message": ev.get("message") or "",
                 "object": f"{involved.get('kind', '')}/{involved.get('name', '')}",
-                "count": int(ev.get("count") or 1),
-                "time": when(ev),
+                "count": int(ev.get("count") or (ev.get("series") or {}).get("count") or 1),
+                "time": event_time(ev),
             })
         return out
 

@@ -2,8 +2,9 @@
 # Apache License 2.0 (see LICENSE)
 """The Secrets platform_prereqs creates carry the keys of every known generator version, from the same vault
 values: the public generator 0.0.57's Jobs read ``git`` key ``token`` and ``postgres`` keys ``postgres_USER`` /
-``postgres_PASSWORD``; the newer private image reads ``TOKEN`` and ``USER`` / ``PASSWORD``. Checked on the stored
-objects of the Kubernetes API test server after ``playbooks/cluster.yml --skip-tags airflow``, a second run is
+``postgres_PASSWORD``; the newer private image reads ``TOKEN`` and ``USER`` / ``PASSWORD``. Checked on the live
+objects of the real control plane after ``playbooks/cluster.yml --skip-tags airflow`` run as the operator in a
+namespace the admin created and granted (``k8s_namespace``), a second run is
 ``changed=0``, no value reaches the ``-v`` output, and what the stand-in generator's Jobs (which follow 0.0.57)
 reference is all there.
 """
@@ -20,7 +21,6 @@ from pathlib import Path
 import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
-NS = "demo1"
 SECRETS = {
     "yellow_k8s_registry_username": "datasurface-bot",
     "yellow_k8s_registry_password": "ghp_registry 'tok'; $(id) 81aa",
@@ -31,12 +31,12 @@ SECRETS = {
 }
 
 
-def run(k8s_api, k8s_env, tmp_path):
+def run(namespace, k8s_env, tmp_path):
     inventory = {"all": {"children": {"control": {"hosts": {"localhost": {
         "ansible_connection": "local", "ansible_python_interpreter": sys.executable}}}}}}
     (tmp_path / "hosts.yml").write_text(yaml.safe_dump(inventory))
     path = tmp_path / "vars.yml"
-    path.write_text(yaml.safe_dump({"yellow_k8s_kubeconfig": str(k8s_api.kubeconfig_path), "yellow_k8s_namespace": NS,
+    path.write_text(yaml.safe_dump({"yellow_k8s_kubeconfig": k8s_env["KUBECONFIG"], "yellow_k8s_namespace": namespace,
                                     "yellow_k8s_postgres_user": "datasurfacedt", **SECRETS,
                                     # the registry login is tested in test_platform_prereqs.py; no registry here
                                     "yellow_k8s_registry_check": False}))
@@ -56,41 +56,47 @@ def run(k8s_api, k8s_env, tmp_path):
     return {k: int(v) for k, v in re.findall(r"(\w+)=(\d+)", match.group(1))}, output
 
 
-def data(k8s_api, name):
-    obj = k8s_api.store.get_object("v1", "Secret", name, NS)
+def data(cluster, namespace, name):
+    obj = cluster.get("secret", name, "-n", namespace)
     return {k: base64.b64decode(v).decode() for k, v in obj["data"].items()}
 
 
-def stub_jobs(tmp_path):
-    """The stand-in generator's Jobs and kubernetes-bootstrap.yaml for the sample model (0.0.57's keys)."""
-    out = tmp_path / "generated"
+def stub_jobs(tmp_path, namespace):
+    """The stand-in generator's Jobs and kubernetes-bootstrap.yaml for the sample model (0.0.57's keys), its
+    platform namespace set to the test's."""
+    out, model = tmp_path / "generated", tmp_path / "model"
+    model.mkdir()
+    eco = (ROOT / "tests" / "generator_stub" / "model" / "eco.py").read_text()
+    assert '"namespace": "demo1"' in eco
+    (model / "eco.py").write_text(eco.replace('"namespace": "demo1"', f'"namespace": "{namespace}"'))
     env = {"PATH": os.environ["PATH"], "PYTHONPATH": str(ROOT / "tests" / "generator_stub" / "src"), "PYTHONDONTWRITEBYTECODE": "1"}
     subprocess.run([sys.executable, "-m", "datasurface.cmd.platform", "generatePlatformBootstrap", "--ringLevel", "0",
-                    "--model", str(ROOT / "tests" / "generator_stub" / "model"), "--output", str(out), "--psp", "Test_DP"],
+                    "--model", str(model), "--output", str(out), "--psp", "Test_DP"],
                    cwd=tmp_path, env=env, check=True, capture_output=True, timeout=60)
     docs = [d for p in sorted((out / "Test_DP").glob("*.yaml")) for d in yaml.safe_load_all(p.read_text()) if d]
     return [d for d in docs if d["kind"] == "Job"], [d for d in docs if d["kind"] != "Job"]
 
 
-def test_secrets_carry_both_spellings_of_every_known_generator(k8s_api, k8s_env, tmp_path):
-    counts, _output = run(k8s_api, k8s_env, tmp_path)
+def test_secrets_carry_both_spellings_of_every_known_generator(cluster, k8s_namespace, k8s_env, tmp_path):
+    ns = k8s_namespace
+    counts, _output = run(ns, k8s_env, tmp_path)
     assert counts["failed"] == 0
-    assert data(k8s_api, "git") == {"TOKEN": SECRETS["yellow_k8s_git_token"], "token": SECRETS["yellow_k8s_git_token"]}
+    assert data(cluster, ns, "git") == {"TOKEN": SECRETS["yellow_k8s_git_token"], "token": SECRETS["yellow_k8s_git_token"]}
     password = SECRETS["yellow_k8s_postgres_password"]
-    assert data(k8s_api, "postgres") == {"USER": "datasurfacedt", "PASSWORD": password,
+    assert data(cluster, ns, "postgres") == {"USER": "datasurfacedt", "PASSWORD": password,
                                          "postgres_USER": "datasurfacedt", "postgres_PASSWORD": password}
-    assert data(k8s_api, "mask-dt-cred") == {"USER": "mask_dt_cred", "PASSWORD": SECRETS["yellow_k8s_mask_password"]}
+    assert data(cluster, ns, "mask-dt-cred") == {"USER": "mask_dt_cred", "PASSWORD": SECRETS["yellow_k8s_mask_password"]}
 
     # What the 0.0.57-style Jobs reference is there (the objects kubernetes-bootstrap.yaml holds are applied by bootstrap).
     from ansible_collections.datasurface.yellow.plugins.plugin_utils.bootstrap import (  # pylint: disable=import-outside-toplevel
         missing_references, object_inventory, references,
     )
-    jobs, bootstrap_objects = stub_jobs(tmp_path)
-    live = object_inventory(k8s_api.store.list_objects("v1", "Secret", NS), NS)
-    refs = references(jobs, NS)
+    jobs, bootstrap_objects = stub_jobs(tmp_path, ns)
+    live = object_inventory(cluster.get("secrets", "-n", ns)["items"], ns)
+    refs = references(jobs, ns)
     assert {(r["name"], r["key"]) for r in refs if r["kind"] == "Secret"} == {
         ("git", "token"), ("postgres", "postgres_USER"), ("postgres", "postgres_PASSWORD"), ("dockerhub-creds", None)}
-    assert missing_references(refs, live, object_inventory(bootstrap_objects, NS)) == []
+    assert missing_references(refs, live, object_inventory(bootstrap_objects, ns)) == []
 
-    counts, _output = run(k8s_api, k8s_env, tmp_path)
+    counts, _output = run(ns, k8s_env, tmp_path)
     assert counts["changed"] == 0 and counts["failed"] == 0

@@ -1,15 +1,20 @@
 # Copyright: (c) 2026, DataSurface Yellow maintainers
 # Apache License 2.0 (see LICENSE)
-"""playbooks/preflight.yml against the Kubernetes API test server, through ansible-playbook.
+"""playbooks/preflight.yml on the real control plane (tests/cluster), through ansible-playbook as the operator.
 
 A good inventory passes (rc 0, changed=0, also with --check); each broken inventory (one fault
-each) fails with a message naming the variable, changed=0, no write request to the API server and
-no secret value in the output. The PostgreSQL host and the node are TEST-NET addresses reached
+each) fails with a message naming the variable, changed=0, no write request to the API server (the
+playbook talks to it through ``k8s_recorder``, a recording proxy that forwards with the operator's
+certificate) and no secret value in the output. The nodes are the cluster's three KWOK nodes with the
+pod networks the controller-manager's node-ipam gave them (``spec.podCIDRs`` inside 10.244.0.0/16);
+the pod-network cases make the inventory contradict those real networks. The PostgreSQL host and the node are TEST-NET addresses reached
 over SSH: preflight must never connect to them (a connection attempt would make them unreachable).
 """
 
 from __future__ import annotations
 
+import ipaddress
+import os
 import re
 import socket
 import subprocess
@@ -30,6 +35,7 @@ SECRETS = {
     "url_token": "ghp0urlTok7e11",
 }
 WRITES = {"POST", "PUT", "PATCH", "DELETE"}
+POD_CIDR = "10.244.0.0/16"  # the control plane's --cluster-cidr (tests/cluster/cluster.py)
 
 
 @pytest.fixture
@@ -47,7 +53,7 @@ def closed_port():
         return probe.getsockname()[1]
 
 
-def baseline(k8s_api, tmp_path, port):
+def baseline(kubeconfig, tmp_path, port):
     helm = tmp_path / "helm"
     helm.write_text("#!/bin/sh\necho v3.17.2+stub\n")
     helm.chmod(0o755)
@@ -57,7 +63,7 @@ def baseline(k8s_api, tmp_path, port):
         "yellow_datasurface_image": "docker.io/datasurface/datasurface",
         "yellow_datasurface_image_tag": "v1.1.0",
         "yellow_namespace": "datasurface",
-        "yellow_kubeconfig": str(k8s_api.kubeconfig_path),
+        "yellow_kubeconfig": str(kubeconfig),
         "yellow_psp_name": "Test_DP",
         "yellow_rte_name": "prod",
         "yellow_node_registries": [{"host": "docker.io", "username": "bot", "password": SECRETS["registry"]}],
@@ -86,13 +92,14 @@ def baseline(k8s_api, tmp_path, port):
     }
 
 
-def seed(k8s_api):
-    k8s_api.add_node("node-1")
-    k8s_api.store.put({"apiVersion": "storage.k8s.io/v1", "kind": "StorageClass", "metadata": {"name": "longhorn"},
-                       "provisioner": "driver.longhorn.io"})
+def node_pod_cidrs(cluster):
+    """The pod networks the controller-manager gave the nodes, in the API server's order."""
+    cidrs = [cidr for node in cluster.get("nodes")["items"] for cidr in node.get("spec", {}).get("podCIDRs", [])]
+    assert cidrs and all(ipaddress.ip_network(c).subnet_of(ipaddress.ip_network(POD_CIDR)) for c in cidrs), cidrs
+    return cidrs
 
 
-def run(k8s_env, tmp_path, values, *options):
+def run(k8s_env, tmp_path, values, *options, kubeconfig=None):
     unreachable = {"ansible_timeout": 3, "ansible_ssh_common_args": "-o ConnectTimeout=3"}
     inventory = {"all": {"children": {
         "cluster_nodes": {"children": {"k3s_servers": {"hosts": {"node-1": {"ansible_host": "192.0.2.10", **unreachable}}}}},
@@ -106,8 +113,10 @@ def run(k8s_env, tmp_path, values, *options):
     result = subprocess.run(
         ["ansible-playbook", "-i", str(tmp_path / "hosts.yml"), "-e", f"@{path}", *options,
          str(ROOT / "playbooks" / "preflight.yml")],
-        capture_output=True, text=True, env=dict(k8s_env, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_NOCOLOR="1"),
-        cwd=ROOT, check=False, timeout=300,
+        capture_output=True, text=True, cwd=ROOT, check=False, timeout=300,
+        env=dict(k8s_env, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_NOCOLOR="1",
+                 # a call that ignored yellow_kubeconfig would reach the recording proxy too
+                 **({"KUBECONFIG": str(kubeconfig), "K8S_AUTH_KUBECONFIG": str(kubeconfig)} if kubeconfig else {})),
     )
     output = result.stdout + result.stderr
     for secret in SECRETS.values():
@@ -124,60 +133,78 @@ def recap(output):
     return totals
 
 
-def assert_read_only(k8s_api, output):
+def assert_read_only(recorder, output):
     assert recap(output)["changed"] == 0, output[-3000:]
     assert recap(output)["unreachable"] == 0, "preflight connected to a host other than the control node"
-    methods = {request.method for request in k8s_api.requests}
-    assert not methods & WRITES, f"the API server saw writes: {methods}"
+    assert recorder.writes() == [], f"the API server saw writes: {recorder.writes()}"
 
 
-def test_good_inventory_passes_and_changes_nothing(k8s_api, k8s_env, tmp_path, pg_port):
-    seed(k8s_api)
-    values = baseline(k8s_api, tmp_path, pg_port)
+def test_good_inventory_passes_and_changes_nothing(k8s_env, k8s_recorder, tmp_path, pg_port):
+    # Straight to the API server (TLS, the operator's certificate), then through the recording proxy.
+    values = baseline(k8s_env["KUBECONFIG"], tmp_path, pg_port)
     rc, output = run(k8s_env, tmp_path, values)
     assert rc == 0, output[-4000:]
     assert re.search(r"preflight: \d+ checks passed on 3 host\(s\)", output), output[-2000:]
-    assert_read_only(k8s_api, output)
-    assert any(r.method == "GET" and r.path.endswith("/nodes") for r in k8s_api.requests)
 
-    rc, output = run(k8s_env, tmp_path, values, "--check")
+    values = baseline(k8s_recorder.kubeconfig, tmp_path, pg_port)
+    rc, output = run(k8s_env, tmp_path, values, kubeconfig=k8s_recorder.kubeconfig)
     assert rc == 0, output[-4000:]
-    assert_read_only(k8s_api, output)
+    assert_read_only(k8s_recorder, output)
+    assert ("GET", "/api/v1/nodes", 200) in k8s_recorder.requests, k8s_recorder.requests
+    assert ("GET", "/apis/storage.k8s.io/v1/storageclasses", 200) in k8s_recorder.requests, k8s_recorder.requests
+
+    rc, output = run(k8s_env, tmp_path, values, "--check", kubeconfig=k8s_recorder.kubeconfig)
+    assert rc == 0, output[-4000:]
+    assert_read_only(k8s_recorder, output)
 
 
-def test_skips_are_reported_and_pass(k8s_api, k8s_env, tmp_path):
-    values = baseline(k8s_api, tmp_path, closed_port())
+def test_pod_network_is_read_from_the_nodes(cluster, k8s_env, k8s_recorder, tmp_path, pg_port):
+    """Without yellow_pod_cidrs the nodes' real spec.podCIDRs (inside yellow_pg_hba_cidrs' 10.244.0.0/16) pass."""
+    assert len(node_pod_cidrs(cluster)) >= 3
+    values = baseline(k8s_recorder.kubeconfig, tmp_path, pg_port)
+    values.update(yellow_pod_cidrs=None)
+    rc, output = run(k8s_env, tmp_path, values, kubeconfig=k8s_recorder.kubeconfig)
+    assert rc == 0, output[-4000:]
+    assert_read_only(k8s_recorder, output)
+
+
+def test_skips_are_reported_and_pass(k8s_env, k8s_recorder, tmp_path):
+    values = baseline(k8s_recorder.kubeconfig, tmp_path, closed_port())
     values.update(yellow_kubeconfig=str(tmp_path / "absent-kubeconfig"), yellow_preflight_check_cluster=False,
                   yellow_preflight_check_postgres=False)
-    rc, output = run(k8s_env, tmp_path, values)
+    rc, output = run(k8s_env, tmp_path, values, kubeconfig=k8s_recorder.kubeconfig)
     assert rc == 0, output[-4000:]
     assert "cluster checks skipped" in output and "PostgreSQL check skipped" in output
-    assert not k8s_api.requests
+    assert k8s_recorder.requests == []
 
 
-def test_example_passwords_are_allowed_in_a_lab(k8s_api, k8s_env, tmp_path, pg_port):
-    seed(k8s_api)
-    values = baseline(k8s_api, tmp_path, pg_port)
+def test_example_passwords_are_allowed_in_a_lab(k8s_env, k8s_recorder, tmp_path, pg_port):
+    values = baseline(k8s_recorder.kubeconfig, tmp_path, pg_port)
     values.update(yellow_lab=True, yellow_airflow_admin_password="admin", yellow_k8s_git_token="pass@w0rd")
-    rc, output = run(k8s_env, tmp_path, values)
+    rc, output = run(k8s_env, tmp_path, values, kubeconfig=k8s_recorder.kubeconfig)
     assert rc == 0, output[-4000:]
-    assert_read_only(k8s_api, output)
+    assert_read_only(k8s_recorder, output)
 
 
-def _unreachable_kubeconfig(k8s_api, tmp_path):
+def _unreachable_kubeconfig(cluster, tmp_path):
+    """The operator's kubeconfig with the API server's address replaced by a closed port."""
     path = tmp_path / "unreachable-kubeconfig"
-    text = k8s_api.kubeconfig_path.read_text()
-    path.write_text(text.replace(k8s_api.url, f"http://127.0.0.1:{closed_port()}"))
+    text = cluster.operator_kubeconfig.read_text()
+    assert cluster.server in text
+    path.write_text(text.replace(cluster.server, f"https://127.0.0.1:{closed_port()}"))
     path.chmod(0o600)
     return str(path)
 
 
-def _k3s_node(k8s_api, tmp_path):
-    """A node the cluster gave K3s's default pod network (the old K3s example allowed 10.244.0.0/16)."""
-    node = k8s_api.add_node("node-k3s")
-    node["spec"] = {"podCIDR": "10.42.0.0/24", "podCIDRs": ["10.42.0.0/24"]}
-    k8s_api.store.put(node)
-    return {}
+def _hba_outside_the_nodes(cluster):
+    """pg_hba admits K3s's default pod network, but the cluster gave its nodes 10.244.x.0/24."""
+    return ["localhost: yellow_pg_hba_cidrs: 10.42.0.0/16, 100.64.0.0/10 does not cover the pod network "
+            f"{cidr} (the nodes' spec.podCIDRs)" for cidr in node_pod_cidrs(cluster)]
+
+
+def _pod_cidrs_contradict_the_nodes(cluster):
+    return [f"localhost: yellow_pod_cidrs: 10.42.0.0/16 does not contain the pod network(s) {', '.join(node_pod_cidrs(cluster))} "
+            "the cluster gave its nodes; correct yellow_pod_cidrs"]
 
 
 def _pg_user(password):
@@ -209,7 +236,7 @@ FAULTS = [
      "yellow_airflow_db_name: 'airflow_meta' is not one of the databases in yellow_pg_databases"),
     ("unknown-storage-class", lambda v, p: {"yellow_airflow_storage_class": "fast-ssd"},
      "yellow_airflow_storage_class: storage class 'fast-ssd' does not exist in the cluster"),
-    ("node-not-ready", "not-ready-node", "cluster: node node-2 is not Ready (KubeletNotReady)"),
+    ("node-not-ready", "not-ready-node", "not-ready-node"),
     ("cluster-unreachable", lambda v, p: {"yellow_kubeconfig": _unreachable_kubeconfig(*p)},
      "yellow_kubeconfig: the cluster cannot be reached"),
     # An external server (yellow_pg_install: false) must answer; one the postgres phase installs may not be up yet.
@@ -243,11 +270,13 @@ FAULTS = [
     # defect 5: durations before anything changes
     ("helm-timeout-word", lambda v, p: {"yellow_airflow_helm_timeout": "abc"},
      "localhost: yellow_airflow_helm_timeout: 'abc' is not a duration such as 600s, 20m or 1h30m"),
-    # defect 6: pg_hba must cover the pod network the nodes were given
-    ("pod-network-outside-pg-hba", lambda v, p: _k3s_node(*p),
-     "localhost: yellow_pg_hba_cidrs: 10.244.0.0/16, 100.64.0.0/10 does not cover the pod network 10.42.0.0/24 "
-     "(the nodes' spec.podCIDRs)"),
-    ("pod-network-unknown", lambda v, p: {"yellow_pod_cidrs": None},
+    # defect 6: pg_hba must cover the pod network the nodes were given (their real spec.podCIDRs)
+    ("pod-network-outside-pg-hba", lambda v, p: {"yellow_pg_hba_cidrs": ["10.42.0.0/16", "100.64.0.0/10"],
+                                                 "yellow_pod_cidrs": ["10.244.0.0/16"]}, _hba_outside_the_nodes),
+    ("pod-cidrs-contradict-the-nodes", lambda v, p: {"yellow_pg_hba_cidrs": ["10.42.0.0/16", "10.244.0.0/16"],
+                                                     "yellow_pod_cidrs": ["10.42.0.0/16"]}, _pod_cidrs_contradict_the_nodes),
+    # Every real node has spec.podCIDRs: the inventory's value is needed when the cluster is not read.
+    ("pod-network-unknown", lambda v, p: {"yellow_pod_cidrs": None, "yellow_preflight_check_cluster": False},
      "localhost: yellow_pod_cidrs: must be set (the cluster's pod network"),
     # defect 7: lists are lists, images are image references
     ("ready-components-string", lambda v, p: {"yellow_airflow_ready_components": "scheduler,worker"},
@@ -258,18 +287,40 @@ FAULTS = [
 ]
 
 
+@pytest.fixture
+def not_ready_node(cluster):
+    """A real Node no kubelet (and no KWOK) reports for: it never becomes Ready. Unschedulable and tainted, so no
+    pod of a concurrent test lands on it; deleted afterwards."""
+    name = f"hc-notready-{os.getpid() % 10000}"
+    cluster.kubectl("delete", "node", name, "--ignore-not-found", "--wait=true")
+    cluster.kubectl("create", "-f", "-", input=yaml.safe_dump({
+        "apiVersion": "v1", "kind": "Node", "metadata": {"name": name, "labels": {"yellow.test/not-ready": "true"}},
+        "spec": {"unschedulable": True, "taints": [{"key": "yellow.test/not-ready", "effect": "NoSchedule"}]}}))
+    try:
+        yield name
+    finally:
+        cluster.kubectl("delete", "node", name, "--ignore-not-found", "--wait=false")
+
+
 @pytest.mark.parametrize("change, fragment", [case[1:] for case in FAULTS], ids=[case[0] for case in FAULTS])
-def test_broken_inventory_fails_with_every_problem_named(k8s_api, k8s_env, tmp_path, pg_port, change, fragment):
-    seed(k8s_api)
-    values = baseline(k8s_api, tmp_path, pg_port)
+def test_broken_inventory_fails_with_every_problem_named(request, cluster, k8s_env, k8s_recorder, tmp_path, pg_port, change,
+                                                         fragment):
+    values = baseline(k8s_recorder.kubeconfig, tmp_path, pg_port)
     if change == "not-ready-node":
-        k8s_api.add_node("node-2", ready=False)
+        name = request.getfixturevalue("not_ready_node")
+        # No Ready condition at all until the node lifecycle controller marks it Unknown (NodeStatusNeverUpdated).
+        fragments = [re.compile(rf"cluster: node {name} is not Ready \((no Ready condition|NodeStatusNeverUpdated)\)")]
     else:
-        values.update(change(values, (k8s_api, tmp_path)))
-    rc, output = run(k8s_env, tmp_path, values)
+        values.update(change(values, (cluster, tmp_path)))
+        fragments = fragment(cluster) if callable(fragment) else [fragment]
+    rc, output = run(k8s_env, tmp_path, values, kubeconfig=k8s_recorder.kubeconfig)
     assert rc != 0, output[-4000:]
-    assert fragment in output, output[-4000:]
+    for expected in fragments:
+        if isinstance(expected, str):
+            assert expected in output, output[-4000:]
+        else:
+            assert expected.search(output), output[-4000:]
     assert "nothing was changed" in output
     for example in ("Passw0rd123!", "pass@w0rd"):
         assert example not in output, "an example password was echoed"
-    assert_read_only(k8s_api, output)
+    assert_read_only(k8s_recorder, output)

@@ -71,19 +71,23 @@ def memory_bytes(value: Any) -> int:
 
 
 def format_cpu(millicores: int) -> str:
-    """``1500`` -> ``1.5``, ``250`` -> ``250m``."""
+    """Exact, in the canonical form Kubernetes prints (``kubectl describe node``): ``4000`` -> ``4``, ``3800`` -> ``3800m``."""
     if millicores % 1000 == 0:
         return str(millicores // 1000)
-    if abs(millicores) >= 1000:
-        return f"{millicores / 1000:.2f}".rstrip("0").rstrip(".")
     return f"{millicores}m"
 
 
 def format_memory(size: int) -> str:
-    """Bytes in the largest binary unit that keeps one decimal (``1610612736`` -> ``1.5Gi``)."""
-    for unit, factor in (("Ti", 2 ** 40), ("Gi", 2 ** 30), ("Mi", 2 ** 20), ("Ki", 2 ** 10)):
-        if abs(size) >= factor:
-            return f"{size / factor:.1f}".rstrip("0").rstrip(".") + unit
+    """Exact, in the largest unit that divides it, as Kubernetes prints quantities (``8053063680`` -> ``7680Mi``,
+    ``1610612736`` -> ``1536Mi``, ``8589934592`` -> ``8Gi``, ``10 ** 9`` -> ``1G``; else bytes)."""
+    if size == 0:
+        return "0"
+    for unit, factor in (("Ei", 2 ** 60), ("Pi", 2 ** 50), ("Ti", 2 ** 40), ("Gi", 2 ** 30), ("Mi", 2 ** 20), ("Ki", 2 ** 10)):
+        if size % factor == 0:
+            return f"{size // factor}{unit}"
+    for unit, factor in (("E", 10 ** 18), ("P", 10 ** 15), ("T", 10 ** 12), ("G", 10 ** 9), ("M", 10 ** 6), ("k", 10 ** 3)):
+        if size % factor == 0:
+            return f"{size // factor}{unit}"
     return str(size)
 
 
@@ -93,19 +97,38 @@ def _resources(container: Mapping[str, Any]) -> tuple[int, int]:
 
 
 def pod_requests(pod: Mapping[str, Any]) -> tuple[int, int]:
-    """(cpu millicores, memory bytes) the scheduler reserves for a pod.
+    """(cpu millicores, memory bytes) the scheduler reserves for a pod, computed as Kubernetes does
+    (k8s.io/component-helpers/resource ``PodRequests``), per resource:
 
-    The sum over its containers, at least the largest init container (init containers run one at a
-    time before the others), plus ``spec.overhead``.
+    * the sum over its containers plus its sidecars (init containers with ``restartPolicy: Always``, which
+      keep running beside them);
+    * at least each ordinary init container's request plus the sidecars started before it (init containers
+      run one at a time, in order);
+    * pod-level ``spec.resources.requests`` (PodLevelResources) replace that aggregate for the resources they
+      name;
+    * plus ``spec.overhead`` (RuntimeClass).
     """
     spec = pod.get("spec") or {}
     cpu = memory = 0
     for container in spec.get("containers") or []:
         c_cpu, c_mem = _resources(container)
         cpu, memory = cpu + c_cpu, memory + c_mem
+    init_cpu = init_memory = sidecar_cpu = sidecar_memory = 0
     for container in spec.get("initContainers") or []:
         c_cpu, c_mem = _resources(container)
-        cpu, memory = max(cpu, c_cpu), max(memory, c_mem)
+        if container.get("restartPolicy") == "Always":
+            cpu, memory = cpu + c_cpu, memory + c_mem
+            sidecar_cpu, sidecar_memory = sidecar_cpu + c_cpu, sidecar_memory + c_mem
+            c_cpu, c_mem = sidecar_cpu, sidecar_memory
+        else:
+            c_cpu, c_mem = c_cpu + sidecar_cpu, c_mem + sidecar_memory
+        init_cpu, init_memory = max(init_cpu, c_cpu), max(init_memory, c_mem)
+    cpu, memory = max(cpu, init_cpu), max(memory, init_memory)
+    pod_level = ((spec.get("resources") or {}).get("requests")) or {}
+    if "cpu" in pod_level:
+        cpu = cpu_millicores(pod_level["cpu"])
+    if "memory" in pod_level:
+        memory = memory_bytes(pod_level["memory"])
     overhead = spec.get("overhead") or {}
     return cpu + cpu_millicores(overhead.get("cpu", 0)), memory + memory_bytes(overhead.get("memory", 0))
 
@@ -217,7 +240,7 @@ def report_lines(report: Mapping[str, Any]) -> list[str]:
     lines = _table(["node", "alloc cpu", "alloc mem", "req cpu", "req mem", "free cpu", "free mem", "job pods"], body)
     lines.append("")
     lines.append(f"per job pod: cpu {format_cpu(report['job_pod_cpu_m'])}, memory {format_memory(report['job_pod_memory'])}, "
-                 f"{report['job_minutes']} min per job")
+                 f"{report['job_minutes']:g} min per job")
     lines.append(f"concurrent job pods: {report['concurrent_job_pods']}; jobs per hour: {report['jobs_per_hour']}")
     if report["pending_pods"]:
         lines.append(f"unscheduled pods (not counted on any node): {report['pending_pods']} requesting "

@@ -1,12 +1,24 @@
 # Copyright: (c) 2026, DataSurface Yellow maintainers
 # Apache License 2.0 (see LICENSE)
-"""playbooks/verify.yml against the Kubernetes API test server, the Airflow API stand-in
+"""playbooks/verify.yml against the lab's real control plane (tests/cluster), the Airflow API stand-in
 (tests/airflow_api) and a real PostgreSQL (Debian's server binaries, initdb/pg_ctl, on loopback).
 
-All good: rc 0, every check OK in the JSON report (0600 in a 0700 directory), the report says the
-cluster is simulated, changed=0 (also with --check), the database probe Job ran and is gone. Then a
-missing DAG, an import error, a missing table and a not-Ready pod each fail the run, naming that
-thing. No password and no API token ever reaches the output or the report.
+The playbook runs as the OPERATOR identity (exactly the shipped RBAC); the admin sets up and looks. What verify
+reads is what the real control plane made: the Airflow component pods are real pods that KWOK's stages make Running
+and Ready on the simulated nodes; the MCP server is a Deployment the real Deployment controller rolls out, its
+Service's node port is allocated by the API server and its ready endpoints are in the EndpointSlices the real
+endpointslice controller derives from the Ready pods; the database probe is a Job the real Job controller completes
+(KWOK makes its pod Succeeded: no psql runs, so its success shows the wiring, not the database), watched as the API
+server streams it and deleted afterwards. The Airflow API stand-in listens on 127.0.0.1 (the KWOK nodes' address) at
+the node port the API server allocated to the `airflow-api-server` Service, so the role derives the API address
+its default way (first cluster_nodes host + that Service's node port).
+
+All good: rc 0, every check OK in the JSON report (0600 in a 0700 directory), the report says the nodes are
+simulated, changed=0 (also with --check), the probe Job ran and is gone (with --check it is never created). Then a
+missing DAG, an import error, a missing table, a component pod whose container failed (KWOK's chaos stage) and an
+MCP Deployment whose pod no node can take (it requests more CPU than a KWOK node has: the real scheduler leaves it
+Pending, so it is 0/1 ready and the Service has no ready endpoint) each fail the run, naming that thing. No
+password and no API token ever reaches the output or the report.
 """
 
 from __future__ import annotations
@@ -26,14 +38,16 @@ import pytest
 import yaml
 
 from airflow_api.server import AirflowApiServer
-from k8s_api.job_controller import JobController
+from tests.cluster.cluster import ClusterError
+from tests.integration.cluster_state import Watch, complete, condition, usable_namespace
 
 ROOT = Path(__file__).resolve().parents[2]
-NS = "datasurface-verify"
 ADMIN_PASSWORD = 'af "admin"; $(id) 91zz'
 DB_PASSWORD = "pg 'pw'; DROP ROLE x; -- 22bb"
 COMPONENTS = ["scheduler", "dag-processor", "triggerer", "api-server", "worker", "redis"]
 GOOD_DAG = 'from airflow.sdk import DAG\n\nwith DAG("{id}", schedule=None):\n    pass\n'
+# KWOK's own chaos stage (tests/cluster/README.md): the pod's container terminates with this reason.
+FAIL_LABEL = "pod-container-running-failed.stage.kwok.x-k8s.io"
 
 
 def _pg_bin() -> Path | None:
@@ -53,10 +67,9 @@ def _free_port() -> int:
 @pytest.fixture(scope="module")
 def postgres():
     """A throw-away PostgreSQL cluster on 127.0.0.1 with the merge database and its tables."""
-    psycopg2 = pytest.importorskip("psycopg2")
+    import psycopg2  # pylint: disable=import-outside-toplevel
     bindir = _pg_bin()
-    if bindir is None:
-        pytest.skip("PostgreSQL server binaries (Debian package postgresql) are not installed")
+    assert bindir is not None, "PostgreSQL server binaries (Debian package postgresql) are not installed"
     # initdb refuses to run as root: run the server as the `postgres` system user then.
     as_user = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
     base = Path(tempfile.mkdtemp(prefix="yellow-verify-pg-"))
@@ -95,65 +108,93 @@ def postgres():
 
 
 @pytest.fixture
-def airflow(tmp_path):
+def ns(cluster, k8s_namespace):
+    """The test's namespace (the operator granted in it) once its controllers made it usable."""
+    return usable_namespace(cluster, k8s_namespace)
+
+
+def service(name, port, selector, node_port=None):
+    entry = {"port": port, "protocol": "TCP", **({"nodePort": node_port} if node_port else {})}
+    return {"apiVersion": "v1", "kind": "Service", "metadata": {"name": name},
+            "spec": {"type": "NodePort", "ports": [entry], "selector": selector}}
+
+
+@pytest.fixture
+def airflow(ns, tmp_path):
+    """The Airflow API stand-in behind the `airflow-api-server` NodePort Service: the API server allocates the node
+    port, the stand-in listens on it at 127.0.0.1 (the KWOK nodes' address). A port busy on this machine, or one the
+    API server already gave another Service, is tried again with another."""
     dags = tmp_path / "dags"
     dags.mkdir()
     for dag_id in ("test_dp_factory", "test_dp_infrastructure", "scd1_ingest"):
         (dags / f"{dag_id}_dag.py").write_text(GOOD_DAG.format(id=dag_id))
-    with AirflowApiServer(dags, username="admin", password=ADMIN_PASSWORD) as api:
-        api.dags_dir = dags
-        yield api
+    for _attempt in range(20):
+        port = 30000 + int.from_bytes(os.urandom(2), "big") % 2768
+        try:
+            ns.create(service("airflow-api-server", 8080, {"component": "api-server", "release": "airflow"}, node_port=port))
+        except ClusterError as exc:
+            assert "already allocated" in str(exc), exc
+            continue
+        try:
+            api = AirflowApiServer(dags, username="admin", password=ADMIN_PASSWORD, port=port)
+        except OSError:
+            ns.kubectl("delete", "service", "airflow-api-server", "-n", ns.name)
+            continue
+        with api:
+            api.dags_dir = dags
+            api.node_port = port
+            yield api
+        return
+    pytest.fail("no free node port for the Airflow API stand-in")
 
 
-def ready_pod(component: str, ready: bool = True, waiting: str | None = None) -> dict:
-    state = {"waiting": {"reason": waiting, "message": "secret \"x\" not found"}} if waiting else {"running": {"startedAt": "2026-01-01T00:00:00Z"}}
-    return {
-        "apiVersion": "v1", "kind": "Pod",
-        "metadata": {"name": f"airflow-{component}-0", "namespace": NS,
-                     "labels": {"component": component, "release": "airflow", "tier": "airflow"}},
-        "spec": {"containers": [{"name": component, "image": "apache/airflow:3.1.6"}]},
-        "status": {"phase": "Running" if ready else "Pending",
-                   "conditions": [{"type": "Ready", "status": "True" if ready else "False"}],
-                   "containerStatuses": [{"name": component, "ready": ready, "restartCount": 0, "image": "apache/airflow:3.1.6",
-                                          "imageID": "", "state": state}]},
-    }
+def component_pod(component, release="airflow", name=None, failure=None):
+    """A pod as the chart labels them; ``failure``: its container fails with that reason (KWOK's chaos stage)."""
+    labels = {"component": component, "release": release, "tier": "airflow"}
+    annotations = {}
+    if failure:
+        labels[FAIL_LABEL] = "true"
+        annotations.update({f"{FAIL_LABEL}/reason": failure, f"{FAIL_LABEL}/message": "container failed",
+                            f"{FAIL_LABEL}/exit-code": "1"})
+    return {"apiVersion": "v1", "kind": "Pod",
+            "metadata": {"name": name or f"{release}-{component}-0", "labels": labels, "annotations": annotations},
+            "spec": {"containers": [{"name": component, "image": "apache/airflow:3.1.6"}]}}
 
 
-def put_mcp(k8s_api, ready: bool) -> None:
-    """The MCP server's Deployment and its Endpoints (the test server serves v1 Endpoints, not EndpointSlices)."""
+def mcp_deployment(schedulable=True):
     labels = {"app": "test-dp-mcp"}
-    k8s_api.store.put({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "test-dp-mcp", "namespace": NS},
-                       "spec": {"replicas": 1, "selector": {"matchLabels": labels},
-                                "template": {"metadata": {"labels": labels},
-                                             "spec": {"containers": [{"name": "mcp", "image": "datasurface/datasurface:v1"}]}}},
-                       "status": {"replicas": 1, "readyReplicas": 1, "availableReplicas": 1} if ready
-                       else {"replicas": 1, "unavailableReplicas": 1}})
-    address = {"ip": "10.42.0.30", "targetRef": {"kind": "Pod", "name": "test-dp-mcp-5d8f-x", "namespace": NS}}
-    k8s_api.store.put({"apiVersion": "v1", "kind": "Endpoints", "metadata": {"name": "test-dp-mcp", "namespace": NS},
-                       "subsets": [{"addresses" if ready else "notReadyAddresses": [address], "ports": [{"port": 8000}]}]})
+    container = {"name": "mcp", "image": "datasurface/datasurface:v1"}
+    if not schedulable:  # more than any KWOK node's allocatable 3800m: the scheduler leaves the pod Pending
+        container["resources"] = {"requests": {"cpu": "5"}}
+    return {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "test-dp-mcp"},
+            "spec": {"replicas": 1, "selector": {"matchLabels": labels},
+                     "template": {"metadata": {"labels": labels}, "spec": {"containers": [container]}}}}
 
 
-def seed_cluster(k8s_api, api_port: int) -> None:
-    k8s_api.store.put({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": NS}})
+def failed(space, pod):
+    space.until(lambda: (space.get("pod", pod) or {}).get("status", {}).get("phase") == "Failed", f"{pod} to fail")
+
+
+def seed_cluster(space) -> int:
+    """The platform's pods, Services, MCP Deployment and the `postgres` Secret; returns the MCP Service's node port."""
+    space.create(*(component_pod(c) for c in COMPONENTS),
+                 # A pod of another release with a failed scheduler must not count.
+                 component_pod("scheduler", release="other", name="other-scheduler-0", failure="Error"))
+    space.create(mcp_deployment(), service("test-dp-mcp", 8000, {"app": "test-dp-mcp"}),
+                 {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "postgres"}, "type": "Opaque",
+                  "data": {"USER": base64.b64encode(b"datasurfacedt").decode(),
+                           "PASSWORD": base64.b64encode(DB_PASSWORD.encode()).decode()}})
     for component in COMPONENTS:
-        k8s_api.store.put(ready_pod(component))
-    # A pod of another release with a not-Ready scheduler must not count.
-    other = ready_pod("scheduler", ready=False, waiting="ImagePullBackOff")
-    other["metadata"].update(name="other-scheduler-0", labels={"component": "scheduler", "release": "other"})
-    k8s_api.store.put(other)
-    for name, port, node_port in (("airflow-api-server", 8080, api_port), ("test-dp-mcp", 8000, 30900)):
-        k8s_api.store.put({"apiVersion": "v1", "kind": "Service", "metadata": {"name": name, "namespace": NS},
-                           "spec": {"type": "NodePort", "ports": [{"port": port, "nodePort": node_port, "protocol": "TCP"}],
-                                    "selector": {"app": name}}})
-    put_mcp(k8s_api, ready=True)
-    k8s_api.store.put({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "postgres", "namespace": NS}, "type": "Opaque",
-                       "data": {"USER": base64.b64encode(b"datasurfacedt").decode(),
-                                "PASSWORD": base64.b64encode(DB_PASSWORD.encode()).decode()}})
+        space.wait("--for=condition=Ready", f"pod/airflow-{component}-0")
+    failed(space, "other-scheduler-0")
+    space.rollout("test-dp-mcp")
+    space.until(lambda: space.ready_endpoints("test-dp-mcp") == 1, "the EndpointSlice of test-dp-mcp")
+    return space.get("service", "test-dp-mcp")["spec"]["ports"][0]["nodePort"]
 
 
 def run_verify(k8s_env, tmp_path, values, *options):
     # The API address is derived the role's default way: first cluster_nodes host + the api-server
-    # Service's node port (here the stand-in's port on 127.0.0.1).
+    # Service's node port (the stand-in listens there on 127.0.0.1).
     inventory = {"all": {"children": {
         "control": {"hosts": {"localhost": {"ansible_connection": "local", "ansible_python_interpreter": sys.executable}}},
         "cluster_nodes": {"hosts": {"node1": {"ansible_host": "127.0.0.1"}}}}}}
@@ -169,11 +210,11 @@ def run_verify(k8s_env, tmp_path, values, *options):
     return result.returncode, result.stdout + result.stderr
 
 
-def values_for(k8s_api, postgres, tmp_path, **over):
+def values_for(space, k8s_env, postgres, tmp_path, **over):  # pylint: disable=redefined-outer-name
     values = {
         "yellow_lab": True,
-        "yellow_namespace": NS,
-        "yellow_kubeconfig": str(k8s_api.kubeconfig_path),
+        "yellow_namespace": space.name,
+        "yellow_kubeconfig": k8s_env["KUBECONFIG"],
         "yellow_psp_name": "Test_DP",
         "yellow_airflow_admin_password": ADMIN_PASSWORD,
         "yellow_airflow_db_host": postgres["host"],
@@ -195,79 +236,94 @@ def recap(output):
     return {k: int(v) for k, v in re.findall(r"(\w+)=(\d+)", match.group(1))}
 
 
-def assert_no_secrets(text, airflow):
+def assert_no_secrets(text, airflow):  # pylint: disable=redefined-outer-name
     for secret in (ADMIN_PASSWORD, DB_PASSWORD, base64.b64encode(DB_PASSWORD.encode()).decode(), *airflow.tokens):
         assert secret not in text, "a secret reached the output or the report"
 
 
-def test_all_good_then_check_mode(k8s_api, k8s_env, tmp_path, postgres, airflow):
-    seed_cluster(k8s_api, int(airflow.url.rsplit(":", 1)[1]))
-    values = values_for(k8s_api, postgres, tmp_path, yellow_verify_db_probe=True)
-    with JobController(k8s_api, delay=0.3):
+def test_all_good_then_check_mode(ns, k8s_env, tmp_path, postgres, airflow):  # pylint: disable=redefined-outer-name
+    mcp_port = seed_cluster(ns)
+    values = values_for(ns, k8s_env, postgres, tmp_path, yellow_verify_db_probe=True)
+    with Watch(ns, "jobs") as jobs:
         rc, output = run_verify(k8s_env, tmp_path, values)
     assert rc == 0, output[-5000:]
     assert recap(output)["changed"] == 0
     report_path = tmp_path / "reports" / "verify.json"
     report = json.loads(report_path.read_text())
     assert_no_secrets(output + report_path.read_text(), airflow)
-    assert report["ok"] is True and report["simulated"] is True and report["namespace"] == NS
+    assert report["ok"] is True and report["simulated"] is True and report["namespace"] == ns.name
     assert {c["check"]: c["status"] for c in report["checks"]} == {
         **{f"pods {c}": "OK" for c in COMPONENTS}, "airflow api": "OK", "airflow health": "OK", "airflow dags": "OK",
         "airflow import errors": "OK", "merge tables": "OK", "ingestion tables": "OK", "mcp service": "OK", "db probe": "OK"}
-    assert report["airflow_url"] == airflow.url
+    assert [c["detail"] for c in report["checks"] if c["check"] == "pods scheduler"] == ["1/1 Ready"]
+    assert report["airflow_url"] == airflow.url == f"http://127.0.0.1:{airflow.node_port}"
     assert "SIMULATED" in output
-    assert "OK   mcp service: test-dp-mcp NodePort port 8000 (NodePort 30900)" in output
+    assert f"OK   mcp service: test-dp-mcp NodePort port 8000 (NodePort {mcp_port})" in output
     assert [c["detail"] for c in report["checks"] if c["check"] == "mcp service"] == [
-        "test-dp-mcp NodePort port 8000 (NodePort 30900); Deployment test-dp-mcp 1/1 ready, 1 ready endpoint(s)"]
+        f"test-dp-mcp NodePort port 8000 (NodePort {mcp_port}); Deployment test-dp-mcp 1/1 ready, 1 ready endpoint(s)"]
     assert oct(report_path.stat().st_mode & 0o777) == "0o600" and oct(report_path.parent.stat().st_mode & 0o777) == "0o700"
-    # The probe ran as a Job, with the password only through secretKeyRef, and was deleted.
-    assert any(r.method == "POST" and r.path.endswith("/jobs") for r in k8s_api.requests)
-    assert k8s_api.store.get_object("batch/v1", "Job", "yellow-verify-db-probe", NS) is None
+    # The probe ran as a Job (the password only through secretKeyRef), the Job controller completed it, and it was
+    # deleted.
+    probe = jobs.added("yellow-verify-db-probe")
+    env = {e["name"]: e for e in probe["spec"]["template"]["spec"]["containers"][0]["env"]}
+    assert env["PGPASSWORD"] == {"name": "PGPASSWORD", "valueFrom": {"secretKeyRef": {"name": "postgres", "key": "PASSWORD"}}}
+    assert DB_PASSWORD not in json.dumps(probe)
+    assert jobs.index("yellow-verify-db-probe", complete) is not None
+    assert [kind for kind, _obj in jobs.of("yellow-verify-db-probe")][-1] == "DELETED"
+    assert ns.get("job", "yellow-verify-db-probe") is None and ns.items("pods", "-l", "job-name=yellow-verify-db-probe") == []
     # The token was asked for once and every /api/v2 read except health carried a bearer token.
     assert [r["path"] for r in airflow.requests].count("/auth/token") == 1
     assert all(r["authorization"] == "bearer" for r in airflow.requests if r["path"] in ("/api/v2/dags", "/api/v2/importErrors"))
 
-    # --check: the same read-only checks; the probe Job (it would create an object) is skipped.
-    posts = len([r for r in k8s_api.requests if r.method == "POST"])
-    rc, output = run_verify(k8s_env, tmp_path, values, "--check")
+    # --check: the same read-only checks; the probe Job (it would create an object) is never created.
+    with Watch(ns, "jobs") as jobs:
+        rc, output = run_verify(k8s_env, tmp_path, values, "--check")
     assert rc == 0 and recap(output)["changed"] == 0, output[-4000:]
     assert "SKIP db probe: not run (check mode)" in output
-    assert len([r for r in k8s_api.requests if r.method == "POST"]) == posts
+    assert jobs.events == []
     assert_no_secrets(output, airflow)
 
 
-def _break_missing_dag(k8s_api, airflow, values):
+def _break_missing_dag(space, airflow, values):  # pylint: disable=redefined-outer-name
     values["yellow_verify_required_dags"] = ["test_dp_factory", "scd9_never_generated"]
     return ["airflow dags", "missing DAG(s): scd9_never_generated"]
 
 
-def _break_import_error(k8s_api, airflow, values):
+def _break_import_error(space, airflow, values):  # pylint: disable=redefined-outer-name
     (airflow.dags_dir / "broken_dag.py").write_text("from airflow.sdk import DAG\nwith DAG('b' schedule=None):\n    pass\n")
     return ["airflow import errors", "broken_dag.py: SyntaxError"]
 
 
-def _break_missing_table(k8s_api, airflow, values):
+def _break_missing_table(space, airflow, values):  # pylint: disable=redefined-outer-name
     values["yellow_psp_name"] = "Other_DP"
     return ["merge tables", "no table for other_dp_factory_dags"]
 
 
-def _break_pod(k8s_api, airflow, values):
-    k8s_api.store.put(ready_pod("triggerer", ready=False, waiting="CreateContainerConfigError"))
-    return ["pods triggerer", "airflow-triggerer-0 Pending (triggerer: CreateContainerConfigError)"]
+def _break_pod(space, airflow, values):  # pylint: disable=redefined-outer-name
+    # The triggerer's container fails (KWOK's chaos stage ends the pod Failed with this reason).
+    space.delete("pod", "airflow-triggerer-0")
+    space.create(component_pod("triggerer", failure="CreateContainerConfigError"))
+    failed(space, "airflow-triggerer-0")
+    return ["pods triggerer", "no Ready pod: airflow-triggerer-0 Failed (triggerer: CreateContainerConfigError)"]
 
 
-def _break_mcp(k8s_api, airflow, values):
-    # The reported defect: the MCP Service exists, its Deployment is 0/1 ready.
-    put_mcp(k8s_api, ready=False)
+def _break_mcp(space, airflow, values):  # pylint: disable=redefined-outer-name
+    # The reported defect: the MCP Service exists, its Deployment is 0/1 ready. Its pod asks for more CPU than a node
+    # has: the real scheduler leaves it Pending (Insufficient cpu), so nothing is Ready behind the Service.
+    space.delete("deployment", "test-dp-mcp")
+    space.create(mcp_deployment(schedulable=False))
+    space.until(lambda: [condition(p, "PodScheduled") for p in space.items("pods", "-l", "app=test-dp-mcp")] == ["False"],
+                "the scheduler to refuse the MCP pod")
+    space.until(lambda: space.ready_endpoints("test-dp-mcp") == 0, "test-dp-mcp to have no ready endpoint")
     return ["mcp service", "not serving: Deployment test-dp-mcp 0/1 ready; Service test-dp-mcp has no ready endpoint"]
 
 
 @pytest.mark.parametrize("breaker", [_break_missing_dag, _break_import_error, _break_missing_table, _break_pod, _break_mcp],
                          ids=["missing-dag", "import-error", "missing-table", "pod-not-ready", "mcp-not-ready"])
-def test_each_problem_fails_naming_it(k8s_api, k8s_env, tmp_path, postgres, airflow, breaker):
-    seed_cluster(k8s_api, int(airflow.url.rsplit(":", 1)[1]))
-    values = values_for(k8s_api, postgres, tmp_path)
-    check, detail = breaker(k8s_api, airflow, values)
+def test_each_problem_fails_naming_it(ns, k8s_env, tmp_path, postgres, airflow, breaker):  # pylint: disable=redefined-outer-name
+    seed_cluster(ns)
+    values = values_for(ns, k8s_env, postgres, tmp_path)
+    check, detail = breaker(ns, airflow, values)
     rc, output = run_verify(k8s_env, tmp_path, values)
     assert rc != 0, output[-4000:]
     failure = re.search(r"verify: (\d+) check\(s\) failed: (.*)", output)

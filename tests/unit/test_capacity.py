@@ -45,8 +45,11 @@ def test_cpu_and_memory_units():
     assert cpu_millicores("1500u") == 2  # rounded up like the scheduler
     assert memory_bytes("512Mi") == 536870912
     assert memory_bytes("1G") == 10 ** 9
-    assert format_cpu(1500) == "1.5" and format_cpu(250) == "250m" and format_cpu(4000) == "4"
-    assert format_memory(3 * 2 ** 29) == "1.5Gi" and format_memory(512 * 2 ** 20) == "512Mi" and format_memory(10) == "10"
+    # Exact, as Kubernetes prints quantities (kubectl describe node): no rounding.
+    assert format_cpu(1500) == "1500m" and format_cpu(250) == "250m" and format_cpu(4000) == "4" and format_cpu(3800) == "3800m"
+    assert format_memory(3 * 2 ** 29) == "1536Mi" and format_memory(512 * 2 ** 20) == "512Mi" and format_memory(10) == "10"
+    assert format_memory(7680 * 2 ** 20) == "7680Mi" and format_memory(8 * 2 ** 30) == "8Gi" and format_memory(0) == "0"
+    assert format_memory(10 ** 9) == "1G" and format_memory(1500) == "1500" and format_memory(3456 * 2 ** 20) == "3456Mi"
 
 
 def node(name, cpu="4", memory="8Gi", ready=True, unschedulable=False, taints=None):
@@ -73,6 +76,23 @@ def test_pod_requests_sum_containers_and_honour_init_and_overhead():
     assert pod_requests(pod("p", "n", "100m", "64Mi", init={"cpu": "1", "memory": "32Mi"})) == (1000, 64 * 2 ** 20)
     assert pod_requests(pod("p", "n", "100m", None, overhead={"cpu": "50m", "memory": "10Mi"})) == (150, 10 * 2 ** 20)
     assert pod_requests({"spec": {"containers": [{"name": "x"}]}}) == (0, 0)
+
+
+def test_pod_requests_count_sidecars_and_pod_level_resources_as_the_scheduler_does():
+    def requests(cpu, memory, **extra):
+        return {"name": "x", "resources": {"requests": {"cpu": cpu, "memory": memory}}, **extra}
+    # A native sidecar (restartPolicy Always) runs beside the containers and during the later init containers:
+    # max(100m + 200m, 1 + 200m) cpu, max(128Mi + 256Mi, 64Mi + 256Mi) memory.
+    sidecar = {"spec": {"containers": [requests("100m", "128Mi")],
+                        "initContainers": [requests("200m", "256Mi", restartPolicy="Always"), requests("1", "64Mi")]}}
+    assert pod_requests(sidecar) == (1200, 384 * 2 ** 20)
+    # An init container before the sidecar does not run beside it.
+    first = {"spec": {"containers": [requests("100m", "128Mi")],
+                      "initContainers": [requests("1", "64Mi"), requests("200m", "256Mi", restartPolicy="Always")]}}
+    assert pod_requests(first) == (1000, 384 * 2 ** 20)
+    # Pod-level requests (PodLevelResources) replace the containers' sum for the resources they name.
+    pod_level = {"spec": {"resources": {"requests": {"cpu": "400m"}}, "containers": [requests("100m", "128Mi")]}}
+    assert pod_requests(pod_level) == (400, 128 * 2 ** 20)
 
 
 def test_headroom_concurrency_jobs_per_hour_and_streams():

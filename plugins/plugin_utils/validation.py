@@ -10,6 +10,7 @@ input is acceptable. Messages never repeat a secret's value.
 from __future__ import annotations
 
 import ipaddress
+import os
 import re
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -455,10 +456,56 @@ def airflow_problems(values: Mapping[str, Any], **_: Any) -> list[str]:
         problem = repo_url_problem(values.get("yellow_airflow_git_repo"), check_credentials=False)
         if problem:
             problems.append(f"yellow_airflow_git_repo: {problem}")
-    mode = values.get("yellow_airflow_install_mode", "helm")
-    if mode not in ("helm", "render"):
-        problems.append(f"yellow_airflow_install_mode: {mode!r} is not one of helm, render")
+    if "yellow_airflow_chart_ref" in values:
+        problem = airflow_chart_problem(values.get("yellow_airflow_chart_ref"), values.get("yellow_airflow_chart_version"))
+        if problem:
+            problems.append(f"yellow_airflow_chart_ref: {problem}")
     return problems
+
+
+def airflow_chart_is_path(ref: Any) -> bool:
+    """A chart reference that names a local chart directory or .tgz (else `<repository>/<chart>`)."""
+    return isinstance(ref, str) and (ref.startswith(("/", "./", "../", "~")) or ref.endswith(".tgz"))
+
+
+def airflow_chart_problem(ref: Any, version: Any = None) -> str | None:
+    """The airflow chart reference: a repository chart, or a local directory / .tgz that exists on the
+    control node (where helm runs) and holds the chart `airflow` at yellow_airflow_chart_version."""
+    import tarfile
+
+    import yaml
+
+    if not isinstance(ref, str) or not ref.strip():
+        return "must be set (`<repository>/airflow`, or the path of a local chart directory or .tgz)"
+    if not airflow_chart_is_path(ref):
+        if ref.count("/") != 1:
+            return f"{ref!r} is neither `<repository>/<chart>` nor a path (absolute, ./ or ../, or a .tgz file)"
+        return None
+    path = os.path.expanduser(ref)
+    try:
+        if os.path.isdir(path):
+            with open(os.path.join(path, "Chart.yaml"), encoding="utf-8") as handle:
+                chart = yaml.safe_load(handle)
+        elif os.path.isfile(path) and path.endswith(".tgz"):
+            with tarfile.open(path, "r:gz") as archive:
+                member = next((m for m in archive.getmembers() if m.name.count("/") == 1 and m.name.endswith("/Chart.yaml")), None)
+                if member is None:
+                    return f"{ref} is a .tgz without <chart>/Chart.yaml (not a packaged Helm chart)"
+                chart = yaml.safe_load(archive.extractfile(member).read())
+        elif os.path.exists(path):
+            return f"{ref} is neither a chart directory nor a .tgz file"
+        else:
+            return f"{ref} does not exist on the control node (a local chart directory or .tgz; or `<repository>/airflow`)"
+    except FileNotFoundError:
+        return f"{ref} has no Chart.yaml (not a Helm chart directory)"
+    except (OSError, tarfile.TarError, yaml.YAMLError) as exc:
+        return f"{ref} cannot be read as a Helm chart: {exc}"
+    if not isinstance(chart, dict) or chart.get("name") != "airflow":
+        return f"{ref} holds the chart {chart.get('name') if isinstance(chart, dict) else None!r}, not 'airflow'"
+    if version is not None and str(chart.get("version")) != str(version):
+        return (f"{ref} holds airflow chart {chart.get('version')}, but yellow_airflow_chart_version is {version} "
+                "(the values are validated against that version's schema)")
+    return None
 
 
 # Host names and IPv4/IPv6 addresses (an address is checked by ipaddress where it matters).

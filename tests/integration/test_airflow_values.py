@@ -11,6 +11,7 @@ fails in the role before anything else runs.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -132,3 +133,111 @@ def test_without_the_logs_volume_each_worker_and_triggerer_gets_its_own(tmp_path
     assert values["logs"]["persistence"]["enabled"] is False
     assert values["workers"]["celery"]["persistence"] == {"enabled": True, "storageClassName": "longhorn", "size": "20Gi"}
     assert values["triggerer"]["persistence"] == {"enabled": True, "storageClassName": "longhorn", "size": "10Gi"}
+
+
+# --- The stand-in chart (tests/charts/airflow) against the official chart 1.19.0's own rendering ---
+
+HELM = os.environ.get("YELLOW_HELM", str(ROOT / ".cache" / "bin" / "helm"))
+CHART = ROOT / "tests" / "charts" / "airflow"
+REFERENCE = ROOT / "tests" / "charts" / "reference"
+# The chart's generated Secrets, and the Secrets the role's values name in their place.
+KEY_SECRETS = {"airflow-fernet-key": "airflow-static-fernet-key", "airflow-api-secret-key": "airflow-static-api-secret-key",
+               "airflow-jwt-secret": "airflow-static-jwt-secret"}
+
+
+def helm_template(values: dict, tmp_path: Path, namespace: str = "datasurface") -> list[dict]:
+    assert os.access(HELM, os.X_OK), f"no helm at {HELM} (tests/k8s_api/fetch_helm.sh)"
+    path = tmp_path / "chart-values.yml"
+    path.write_text(yaml.safe_dump(values))
+    result = subprocess.run([HELM, "template", "airflow", str(CHART), "-n", namespace, "-f", str(path), "--kube-version", "1.34"],
+                            capture_output=True, text=True, check=False, timeout=120)
+    assert result.returncode == 0, result.stderr
+    return [d for d in yaml.safe_load_all(result.stdout) if d]
+
+
+def objects(docs):
+    return {(d["kind"], d["metadata"]["name"]): d for d in docs}
+
+
+def official():
+    return objects(yaml.safe_load_all((REFERENCE / "official-1.19.0-demo1.yaml").read_text()))
+
+
+def without_generated(obj):
+    """The object without what the official chart generates at random: Secret data and checksum/* values."""
+    obj = json.loads(json.dumps(obj))
+    if obj["kind"] == "Secret":
+        obj.pop("data")
+    annotations = ((obj.get("spec") or {}).get("template") or {}).get("metadata", {}).get("annotations") or {}
+    for key in annotations:
+        if key.startswith("checksum/"):
+            annotations[key] = "<checksum>"
+    return obj
+
+
+def containers(obj):
+    """{container name: [(env name, secret name, key)]} of a pod template, init containers included."""
+    spec = ((obj.get("spec") or {}).get("template") or {}).get("spec") or {}
+    found = {}
+    for container in spec.get("initContainers", []) + spec.get("containers", []):
+        refs = [(e["name"], e["valueFrom"]["secretKeyRef"]["name"], e["valueFrom"]["secretKeyRef"]["key"])
+                for e in container.get("env", []) if "secretKeyRef" in e.get("valueFrom", {})]
+        found[container["name"]] = refs
+    return found
+
+
+def test_the_stand_in_chart_renders_exactly_what_the_official_chart_renders(tmp_path):
+    """For the values of the official rendering (keys inline: the stand-in never generates one), every object is equal."""
+    values = yaml.safe_load((REFERENCE / "official-1.19.0-input-values.yaml").read_text())
+    values.update(fernetKey="placeholder-1", apiSecretKey="placeholder-2", jwtSecret="placeholder-3")
+    ours = objects(helm_template(values, tmp_path, namespace="demo1"))
+    theirs = official()
+    assert sorted(ours) == sorted(theirs) and len(ours) == 33
+    for key, obj in theirs.items():
+        assert without_generated(ours[key]) == without_generated(obj), key
+    # Deterministic: a second render is byte-identical, checksums included.
+    assert helm_template(values, tmp_path, namespace="demo1") == list(ours.values())
+
+
+@pytest.mark.parametrize("inventory", ["k3s", "lab"])
+def test_the_stand_in_chart_for_the_roles_values_matches_the_official_objects(inventory, tmp_path):
+    rc, output, values = render(inventory, tmp_path)
+    assert rc == 0, output[-3000:]
+    ours = objects(helm_template(values, tmp_path))
+    assert helm_template(values, tmp_path) == list(ours.values())  # no random data, stable checksums
+    theirs = official()
+    # The values name the key Secrets (the chart creates none) and, with the shared logs volume,
+    # ask for no worker/triggerer volume: chart 1.19.0 then makes the worker and the triggerer Deployments.
+    moved = {("StatefulSet", "airflow-worker"): ("Deployment", "airflow-worker"),
+             ("StatefulSet", "airflow-triggerer"): ("Deployment", "airflow-triggerer")}
+    expected = {moved.get(key, key) for key in theirs if key[1] not in KEY_SECRETS}
+    assert sorted(ours) == sorted(expected)
+    assert [k for k in ours if k[0] == "StatefulSet"] == [("StatefulSet", "airflow-redis")]
+    for (kind, name), obj in theirs.items():
+        if name in KEY_SECRETS:
+            continue
+        mine = ours[moved.get((kind, name), (kind, name))]
+        assert mine["metadata"]["labels"] == obj["metadata"]["labels"], name
+        want = {c: [(e, KEY_SECRETS.get(s, s), k) for e, s, k in refs] for c, refs in containers(obj).items()}
+        assert containers(mine) == want, name
+    worker = ours[("Deployment", "airflow-worker")]
+    assert worker["spec"]["replicas"] == 2 and "volumeClaimTemplates" not in worker["spec"]
+    logs = ours[("PersistentVolumeClaim", "airflow-logs")]["spec"]
+    assert logs["storageClassName"] == values["logs"]["persistence"]["storageClassName"]
+    redis = ours[("StatefulSet", "airflow-redis")]["spec"]["volumeClaimTemplates"][0]["spec"]
+    assert redis["storageClassName"] == values["redis"]["persistence"]["storageClassName"]
+
+
+def test_the_stand_in_chart_refuses_what_the_official_schema_refuses(tmp_path):
+    path = tmp_path / "bad.yml"
+    path.write_text(yaml.safe_dump({"workers": {"celery": {"replica": 3}}, "scheduler": {"replicas": "two"}}))
+    result = subprocess.run([HELM, "template", "airflow", str(CHART), "-f", str(path)], capture_output=True, text=True, check=False, timeout=120)
+    assert result.returncode != 0
+    assert "values don't meet the specifications of the schema" in result.stderr, result.stderr
+    assert "replica" in result.stderr and "scheduler" in result.stderr
+
+
+def test_the_stand_in_chart_carries_the_official_schema_and_defaults():
+    assert (CHART / "values.schema.json").read_bytes() == (ROOT / "roles" / "airflow" / "files" / "values.schema.json").read_bytes()
+    chart = yaml.safe_load((CHART / "Chart.yaml").read_text())
+    assert (chart["name"], chart["version"], chart["appVersion"]) == ("airflow", "1.19.0", "3.1.7")

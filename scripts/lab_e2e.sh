@@ -1,18 +1,26 @@
 #!/usr/bin/env bash
 # The local lab end to end, as the README's main command runs it, asserted (the `lab` stage of
 # scripts/test.sh): `make lab` on a fresh lab (up + site.yml, ending with the verify report), a
-# second site.yml run at -vvv that must report changed=0 on every host, a --check run that must pass
-# and change nothing, the verify report saying the cluster is simulated, day 2 (update_image), a
-# sweep of every log for every lab secret (.lab/secrets: plain, base64, base64 of user:password;
+# second site.yml run at -vvv that must report changed=0 on every host and leave the cluster as it was
+# (the same Jobs, the Helm release's revision unchanged, no pod recreated: read from the real control
+# plane), a --check run that must pass and change nothing, the verify report OK and marked simulated,
+# day 2 (update_image: exactly model-merge created again), a sweep of every log for every lab secret
+# (.lab/secrets and the control plane's client keys: plain, base64, base64 of user:password;
 # scripts/assert_no_secrets.py, `0 hits`), then `make lab-down`.
+# The control plane: $YELLOW_CLUSTER_DIR when set (scripts/test.sh exports it), else the lab's own.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
 logs=$root/.cache/logs
 mkdir -p "$logs"
 export ANSIBLE_NOCOLOR=1 ANSIBLE_FORCE_COLOR=false
+cluster_dir=${YELLOW_CLUSTER_DIR:-$root/.lab/cluster}
+namespace=demo1
+helm=$root/.cache/bin/helm
 rc=0
 fail() { echo "lab_e2e: FAIL: $*" >&2; rc=1; }
+step() { echo "--- $* ($(date -u +%H:%M:%S))"; SECONDS=0; }
+took() { echo "    took ${SECONDS} s"; }
 
 # Every host's recap must say changed=0 (and failed=0).
 all_unchanged() {
@@ -22,24 +30,67 @@ all_unchanged() {
   grep -qE '^[a-z0-9.-]+ +: ok=' "$log"
 }
 
+# Assertions read the cluster as its admin (the playbooks run as the operator).
+kube() {
+  "$kubectl" --kubeconfig "$cluster_dir/admin.kubeconfig" "$@"
+}
+# One line per Job (name uid creationTimestamp), per pod (name uid) and the Helm release's revision.
+jobs_state() {
+  kube get jobs -n "$namespace" -o jsonpath='{range .items[*]}job {.metadata.name} {.metadata.uid} {.metadata.creationTimestamp}{"\n"}{end}' | sort
+}
+cluster_state() {
+  jobs_state
+  kube get pods -n "$namespace" -o jsonpath='{range .items[*]}pod {.metadata.name} {.metadata.uid}{"\n"}{end}' | sort
+  echo "helm airflow revision $(helm_revision)"
+}
+helm_revision() {
+  "$helm" --kubeconfig "$cluster_dir/admin.kubeconfig" status airflow -n "$namespace" -o json |
+    python3 -c 'import json, sys; print(json.load(sys.stdin)["version"])'
+}
+same_state() {  # same_state BEFORE AFTER WHAT
+  if [ "$1" = "$2" ]; then
+    echo "    unchanged after $3: $(grep -c '^job ' <<<"$2") Job(s), $(grep -c '^pod ' <<<"$2") pod(s) (same uids), $(grep '^helm ' <<<"$2")"
+  else
+    fail "$3 changed the cluster:"$'\n'"$(diff <(echo "$1") <(echo "$2"))"
+  fi
+}
+
 make -s lab-down >"$logs/lab-down-before.log" 2>&1 || true
-echo "--- make lab (fresh)"
+step "make lab (fresh)"
 make -s lab >"$logs/lab-run1.log" 2>&1 || fail "make lab failed (see $logs/lab-run1.log)"
+# What `make lab` said about the cluster: the control plane's own line, and what is real and simulated.
+awk '/^TASK \[Say (which parts of the cluster are real|what is real and what is simulated)\]/ {on = 1; next} on && /^$/ {on = 0} on' \
+  "$logs/lab-run1.log"
+grep -q 'SIMULATED: nodes yellow-lab-node1, yellow-lab-node2' "$logs/lab-run1.log" || fail "make lab did not say that the nodes are simulated"
 tail -n 25 "$logs/lab-run1.log"
+took
+
+kubectl=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["cache"] + "/bin/kubectl")' "$cluster_dir/cluster.json") ||
+  { fail "no control plane state in $cluster_dir"; exit 1; }
+echo "--- kubectl version against the lab: $(kube version 2>&1 | grep '^Server Version')"
+state1=$(cluster_state) || fail "could not read the cluster after the first run"
+echo "    after the first run: $(grep -c '^job ' <<<"$state1") Job(s), $(grep -c '^pod ' <<<"$state1") pod(s), $(grep '^helm ' <<<"$state1")"
+[ "$(grep -c '^job ' <<<"$state1")" -eq 3 ] || fail "expected 3 Jobs (ring1-init, model-merge, reconcile-views) after the first run"
 
 # At -vvv Ansible prints every task result, loop item (a skipped one in full) and module argument:
 # the secret sweep below reads this log.
-echo "--- site.yml again at -vvv: changed=0 on every host"
+step "site.yml again at -vvv: changed=0 on every host, the cluster as it was"
 ansible-playbook site.yml -i inventories/lab -vvv >"$logs/lab-run2.log" 2>&1 || fail "second run failed"
 all_unchanged "$logs/lab-run2.log" || fail "second run changed something"
 grep -E '^[a-z0-9.-]+ +: ok=' "$logs/lab-run2.log"
 grep -q '^<[a-z0-9.-]*> ESTABLISH ' "$logs/lab-run2.log" || fail "the second run's log is not at -vvv"
+state2=$(cluster_state) || fail "could not read the cluster after the second run"
+same_state "$state1" "$state2" "the second run"
+took
 
-echo "--- site.yml --check: passes, changes nothing"
+step "site.yml --check: passes, changes nothing"
 ansible-playbook site.yml -i inventories/lab --check >"$logs/lab-check.log" 2>&1 || fail "--check run failed"
 all_unchanged "$logs/lab-check.log" || fail "--check run reported changes"
+state3=$(cluster_state) || fail "could not read the cluster after the --check run"
+same_state "$state2" "$state3" "the --check run"
+took
 
-echo "--- the verify report says the cluster is simulated"
+echo "--- the verify report: OK, and says what is simulated"
 report=$(ls .lab/reports/verify-*.json 2>/dev/null | head -n 1)
 if [ -z "$report" ]; then
   fail "no verify report in .lab/reports"
@@ -53,8 +104,8 @@ assert report.get("ok") is True, "report not ok"
 PY
 fi
 
-echo "--- day 2 on the lab: playbooks/update_image.yml with a new tag"
-jobs_before=$(grep -c '^k8s_api: POST /apis/batch/v1/namespaces/demo1/jobs ' .lab/k8s/requests.log || true)
+step "day 2 on the lab: playbooks/update_image.yml with a new tag"
+jobs_before=$(jobs_state)
 ansible-playbook tests/lab/push_tag.yml -i inventories/lab -e yellow_datasurface_image_tag=lab-2 >"$logs/lab-push-tag.log" 2>&1 ||
   fail "pushing the lab-2 tag failed"
 ansible-playbook playbooks/update_image.yml -i inventories/lab -e yellow_datasurface_image_tag=lab-2 >"$logs/lab-update-image.log" 2>&1 ||
@@ -66,14 +117,36 @@ for node in yellow-lab-node1 yellow-lab-node2 yellow-lab-node3; do
     fail "$node: cannot list its images: $images"
   grep -q ':lab-2$' <<<"$images" || fail "$node has no lab-2 image after update_image; it has: $(tr '\n' ' ' <<<"$images")"
 done
-jobs_after=$(grep -c '^k8s_api: POST /apis/batch/v1/namespaces/demo1/jobs ' .lab/k8s/requests.log || true)
-[ "$((jobs_after - jobs_before))" -eq 1 ] || fail "update_image created $((jobs_after - jobs_before)) Jobs, expected 1 (model-merge)"
+jobs_after=$(jobs_state)
+# Exactly model-merge is a new Job (new uid, created later); ring1-init and reconcile-views are the same.
+python3 - "$jobs_before" "$jobs_after" <<'PY' || fail "update_image did not re-create exactly model-merge"
+import sys
+def jobs(text):
+    return {f[1]: (f[2], f[3]) for f in (line.split() for line in text.splitlines()) if len(f) == 4}
+before, after = jobs(sys.argv[1]), jobs(sys.argv[2])
+new = sorted(name for name in after if after[name][0] != before.get(name, ("",))[0])
+print(f"    Jobs re-created by update_image: {new}")
+assert sorted(before) == sorted(after), (sorted(before), sorted(after))
+assert new == ["test-dp-model-merge-job"], new
+name = new[0]
+assert after[name][1] >= before[name][1], (before[name], after[name])
+print(f"    {name}: uid {before[name][0]} -> {after[name][0]}, created {before[name][1]} -> {after[name][1]}")
+PY
 grep -E '^[a-z0-9.-]+ +: ok=' "$logs/lab-update-image.log"
+took
 
-echo "--- every lab secret (plain, base64, base64 of user:password) in no log"
-python3 scripts/assert_no_secrets.py --secrets-dir .lab/secrets --users-from inventories/lab/group_vars \
+echo "--- every lab secret and the control plane's client keys (plain, base64, base64 of user:password) in no log"
+# The client keys' PEM body lines, one per file (the sweep reads each file's first word); owner only, removed after.
+keys=$(mktemp -d)
+for key in operator admin; do
+  grep -v -- '-----' "$cluster_dir/pki/$key.key" | awk -v d="$keys" -v k="$key" 'length($0) >= 16 {print > (d "/" k "-key-line" NR)}'
+done
+python3 scripts/assert_no_secrets.py --secrets-dir .lab/secrets --secrets-dir "$keys" --users-from inventories/lab/group_vars \
   --log "$logs/lab-run1.log" --log "$logs/lab-run2.log" --log "$logs/lab-check.log" \
   --log "$logs/lab-push-tag.log" --log "$logs/lab-update-image.log" || fail "a lab secret reached the output"
+rm -rf "$keys"
 
+step "make lab-down"
 make -s lab-down >"$logs/lab-down.log" 2>&1 || fail "make lab-down failed"
+took
 exit $rc

@@ -471,7 +471,8 @@ def verify_findings(data: Mapping[str, Any]) -> dict[str, Any]:
     namespace = data.get("namespace") or "?"
     lines = []
     if simulated:
-        lines.append("SIMULATED: lab run against stand-ins (Kubernetes API test server, Airflow API stand-in), not a real cluster")
+        lines.append("SIMULATED: lab run: real control plane, nodes simulated by KWOK (no container runs); stand-ins: "
+                     "the ring1-init Job's tables (tests/lab/ring1_effect.py), the Airflow API (tests/airflow_api)")
     lines += [f"{c['status']:<4} {c['check']}: {c['detail']}" for c in checks]
     summary = f"{len(checks) - len(failed)}/{len(checks)} checks passed" + (f"; FAILED: {', '.join(failed)}" if failed else "")
     lines.append(summary)

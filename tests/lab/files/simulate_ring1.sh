@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# SIMULATED effect of DataSurface's ring1-init Job for the local lab's stand-in cluster (run by the
-# Kubernetes API test server's Job controller, --job-effect): creates the merge database tables the
-# real job creates, so the verify phase checks real tables on the real lab PostgreSQL. The password
-# comes from PGPASSFILE (never the command line).
+# STAND-IN for the effect of DataSurface's ring1-init Job in the local lab, whose KWOK nodes run no
+# container (run by tests/lab/ring1_effect.py when the real Job controller marks the ring1-init Job
+# Complete; issue 13 runs the real pod): creates the merge database tables the real job creates, so
+# the verify phase checks real tables on the real lab PostgreSQL. The password comes from PGPASSFILE
+# (never the command line).
 #   usage: simulate_ring1.sh HOST DATABASE USER PSP
 set -euo pipefail
 host=$1 db=$2 user=$3 psp=${4,,}

@@ -84,7 +84,7 @@ class FailedWatch(threading.Thread):
 
     def run(self) -> None:
         decoder, buffer = json.JSONDecoder(), ""
-        for chunk in iter(lambda: self.proc.stdout.readline(), ""):
+        for chunk in iter(self.proc.stdout.readline, ""):
             buffer += chunk
             while buffer.strip():
                 try:

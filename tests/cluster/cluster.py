@@ -435,10 +435,13 @@ class Cluster:
         for index, name in enumerate(self.nodes):
             if name not in existing:
                 self.kubectl("create", "-f", "-", input=yaml.safe_dump(self._node(index, name)))
+        # The first class is the default, as K3s makes local-path: the generator's PVCs name no class.
         classes = [{"apiVersion": "storage.k8s.io/v1", "kind": "StorageClass",
-                    "metadata": {"name": name}, "provisioner": "kubernetes.io/no-provisioner",
+                    "metadata": {"name": name, "annotations": {
+                        "storageclass.kubernetes.io/is-default-class": str(index == 0).lower()}},
+                    "provisioner": "kubernetes.io/no-provisioner",
                     "reclaimPolicy": "Retain", "volumeBindingMode": "Immediate"}
-                   for name in self.storage_classes]
+                   for index, name in enumerate(self.storage_classes)]
         self.apply(classes)
         self.apply(self._volumes())
         self.apply(operator_rbac(namespaces=[], cluster_scoped=True))

@@ -24,9 +24,6 @@ import yaml
 from tests.cluster.fixtures import *  # noqa: F401,F403  pylint: disable=wildcard-import,unused-wildcard-import
 from tests.cluster.cluster import Cluster
 
-# The fake API server is being removed (issue 12); its fixture stays importable until then.
-from k8s_api.fixtures import k8s_api  # noqa: F401,E402  pylint: disable=unused-import,wrong-import-order
-
 WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 

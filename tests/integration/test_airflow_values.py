@@ -146,7 +146,7 @@ KEY_SECRETS = {"airflow-fernet-key": "airflow-static-fernet-key", "airflow-api-s
 
 
 def helm_template(values: dict, tmp_path: Path, namespace: str = "datasurface") -> list[dict]:
-    assert os.access(HELM, os.X_OK), f"no helm at {HELM} (tests/k8s_api/fetch_helm.sh)"
+    assert os.access(HELM, os.X_OK), f"no helm at {HELM} (tests/cluster/fetch_helm.sh)"
     path = tmp_path / "chart-values.yml"
     path.write_text(yaml.safe_dump(values))
     result = subprocess.run([HELM, "template", "airflow", str(CHART), "-n", namespace, "-f", str(path), "--kube-version", "1.34"],

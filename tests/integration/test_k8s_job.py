@@ -225,7 +225,7 @@ def test_image_pull_back_off_fails_after_the_grace(cluster: Cluster, k8s_namespa
     ns = k8s_namespace
     default_service_account(cluster, ns)
     result = k8s_job(k8s_env, tmp_path, definition=job_manifest("pull", ns, image="registry.example.com/nope:1",
-                                                                 labels={"yellow.test/simulate": "image-pull-backoff"}),
+                                                                labels={"yellow.test/simulate": "image-pull-backoff"}),
                      timeout=300, pod_failure_grace=3)
     assert result["result"] == "failed" and result["reason"] == "ImagePullBackOff", result
     (pod,) = result["pods"]
@@ -396,7 +396,7 @@ def test_unbound_pvc_fails_after_the_grace_naming_the_claim(cluster: Cluster, k8
 
 
 def test_a_job_removed_by_the_ttl_controller_is_not_run_again(cluster: Cluster, k8s_namespace: str, k8s_env: Dict[str, str],
-                                                               k8s_recorder, tmp_path: Path) -> None:
+                                                              k8s_recorder, tmp_path: Path) -> None:
     ns = k8s_namespace
     manifest = job_manifest("ttl", ns, ttlSecondsAfterFinished=0)
     first = k8s_job(k8s_env, tmp_path, definition=manifest)
@@ -501,7 +501,7 @@ def _prepared(name: str, namespace: str, **kwargs: Any) -> Dict[str, Any]:
 
 
 def test_client_from_kubeconfig_option_env_and_host_with_a_token(cluster: Cluster, k8s_namespace: str, no_ambient_auth,
-                                                                  monkeypatch, k8s_env: Dict[str, str], tmp_path: Path) -> None:
+                                                                 monkeypatch, k8s_env: Dict[str, str], tmp_path: Path) -> None:
     from ansible_collections.datasurface.yellow.plugins.module_utils.k8s.client import JobApi, api_client
     ns = k8s_namespace
     assert _jobs(cluster).get_job(ns, "missing") is None

@@ -193,4 +193,3 @@ def test_secret_reader_allows_the_named_secrets_and_nothing_else(cluster, k8s_na
     assert listed.returncode != 0
     assert (f'User "system:serviceaccount:{ns}:airflow-worker" cannot list resource "secrets" in API group "" in the '
             f'namespace "{ns}"') in listed.stderr
-

@@ -147,8 +147,8 @@ def test_objects_are_created_then_unchanged_then_checked(cluster, k8s_namespace,
     assert base64.b64decode(entry["auth"]).decode() == "datasurface-bot:" + SECRETS["yellow_k8s_registry_password"]
     # Both spellings the known generator versions read (0.0.57: postgres_USER/_PASSWORD; newer: USER/PASSWORD).
     assert secret_data(cluster, ns, "postgres")[1] == {"USER": "datasurfacedt", "PASSWORD": SECRETS["yellow_k8s_postgres_password"],
-                                                   "postgres_USER": "datasurfacedt",
-                                                   "postgres_PASSWORD": SECRETS["yellow_k8s_postgres_password"]}
+                                                       "postgres_USER": "datasurfacedt",
+                                                       "postgres_PASSWORD": SECRETS["yellow_k8s_postgres_password"]}
     assert secret_data(cluster, ns, "mask-dt-cred")[1] == {"USER": "mask_dt_cred", "PASSWORD": SECRETS["yellow_k8s_mask_password"]}
     assert secret_data(cluster, ns, "git")[1] == {"TOKEN": SECRETS["yellow_k8s_git_token"], "token": SECRETS["yellow_k8s_git_token"]}
     assert secret_data(cluster, ns, "git-dags")[1] == {
@@ -181,7 +181,7 @@ def test_objects_are_created_then_unchanged_then_checked(cluster, k8s_namespace,
 
 
 def test_a_missing_namespace_is_created_by_an_admin_and_refused_to_the_operator(cluster, k8s_env, k8s_admin_env, tmp_path,
-                                                                              registry):
+                                                                                registry):
     ns = f"hc-prereqs-missing-{os.getpid() % 10000}"
     cluster.delete_namespace(ns, wait=True)
     try:

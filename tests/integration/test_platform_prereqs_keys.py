@@ -84,7 +84,7 @@ def test_secrets_carry_both_spellings_of_every_known_generator(cluster, k8s_name
     assert data(cluster, ns, "git") == {"TOKEN": SECRETS["yellow_k8s_git_token"], "token": SECRETS["yellow_k8s_git_token"]}
     password = SECRETS["yellow_k8s_postgres_password"]
     assert data(cluster, ns, "postgres") == {"USER": "datasurfacedt", "PASSWORD": password,
-                                         "postgres_USER": "datasurfacedt", "postgres_PASSWORD": password}
+                                             "postgres_USER": "datasurfacedt", "postgres_PASSWORD": password}
     assert data(cluster, ns, "mask-dt-cred") == {"USER": "mask_dt_cred", "PASSWORD": SECRETS["yellow_k8s_mask_password"]}
 
     # What the 0.0.57-style Jobs reference is there (the objects kubernetes-bootstrap.yaml holds are applied by bootstrap).

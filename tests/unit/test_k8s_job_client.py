@@ -39,7 +39,7 @@ def test_api_exceptions_become_api_errors():
     exc.body = json.dumps({"kind": "Status", "reason": "NotFound", "message": 'jobs.batch "x" not found'}).encode()
     err = k8s_client._from_api_exception(exc)  # pylint: disable=protected-access
     assert (err.status, err.reason, err.message, str(err)) == (404, "NotFound", 'jobs.batch "x" not found',
-                                                              '404 NotFound: jobs.batch "x" not found')
+                                                               '404 NotFound: jobs.batch "x" not found')
     raw = ApiException(status=502, reason="Bad Gateway")
     raw.body = b"<html>proxy error</html>"
     err = k8s_client._from_api_exception(raw)  # pylint: disable=protected-access
@@ -138,7 +138,7 @@ def test_job_api_call_arguments():
     assert api.list_events("demo1", "involvedObject.uid=u1") == ([{"metadata": {"name": "e"}}], "42")
     api.watch_events("demo1", "involvedObject.uid=u1", "42", 50)
     api.merge_configmap_data("demo1", "records", {"job": None})
-    (_, args, kwargs), (wname, wargs, wkwargs), (pname, pargs, pkwargs) = core.calls
+    (_name, args, kwargs), (wname, wargs, wkwargs), (pname, pargs, pkwargs) = core.calls
     assert args == ("demo1",) and kwargs["field_selector"] == "involvedObject.uid=u1" and kwargs["_preload_content"] is False
     assert (wname, wargs) == ("list_namespaced_event", ("demo1",))
     assert (wkwargs["watch"], wkwargs["resource_version"], wkwargs["timeout_seconds"], wkwargs["allow_watch_bookmarks"]) == (True, "42", 50, True)

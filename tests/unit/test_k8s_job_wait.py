@@ -703,7 +703,7 @@ def test_unschedulable_pod_fails_after_the_grace_and_recovers_when_placed():
 def test_unschedulable_for_an_unbound_claim_names_the_claim_with_its_events():
     api = FakeApi()
     api.pvcs["data"] = {"metadata": {"name": "data"}, "spec": {"storageClassName": "missing-class",
-                                                              "resources": {"requests": {"storage": "1Gi"}}},
+                                                               "resources": {"requests": {"storage": "1Gi"}}},
                         "status": {"phase": "Pending"}}
     api.add_event({"kind": "PersistentVolumeClaim", "name": "data"}, "ProvisioningFailed",
                   'storageclass.storage.k8s.io "missing-class" not found')

@@ -17,7 +17,8 @@
    by ``involvedObject.uid``) feed one queue; a Job just created is watched from its creation's
    resourceVersion, so nothing between the create and the watch is missed (a TTL of 0 included). The main loop
    reacts to every change at once: ``Complete`` means success; ``Failed`` (or ``FailureTarget``) means failure
-   whatever the reason (reported once the Job's event of that reason arrived, ``EVENT_SETTLE`` seconds at most); these mean failure once they lasted ``pod_failure_grace`` (they can be transient): a
+   whatever the reason (reported once the Job's event of that reason arrived, ``EVENT_SETTLE`` seconds at most);
+   these mean failure once they lasted ``pod_failure_grace`` (they can be transient): a
    container waiting in ImagePullBackOff, ErrImagePull, CrashLoopBackOff, CreateContainerConfigError or
    CreateContainerError (InvalidImageName: at once); a pod the scheduler marks ``PodScheduled=False``
    ``Unschedulable`` (reported as ``UnboundPersistentVolumeClaim`` when one of its PVCs is not Bound, with the

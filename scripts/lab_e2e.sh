@@ -34,13 +34,19 @@ all_unchanged() {
 kube() {
   "$kubectl" --kubeconfig "$cluster_dir/admin.kubeconfig" "$@"
 }
-# One line per Job (name uid creationTimestamp), per pod (name uid) and the Helm release's revision.
+# One line per bootstrap Job (name uid creationTimestamp; the generator labels them datasurface.io/psp),
+# per long-running pod (name uid; pods of Jobs are left out: the chart's migrate and create-user Jobs
+# and their pods go with their ttlSecondsAfterFinished) and the Helm release's revision.
 jobs_state() {
-  kube get jobs -n "$namespace" -o jsonpath='{range .items[*]}job {.metadata.name} {.metadata.uid} {.metadata.creationTimestamp}{"\n"}{end}' | sort
+  kube get jobs -n "$namespace" -l datasurface.io/psp -o jsonpath='{range .items[*]}job {.metadata.name} {.metadata.uid} {.metadata.creationTimestamp}{"\n"}{end}' | sort
 }
 cluster_state() {
   jobs_state
-  kube get pods -n "$namespace" -o jsonpath='{range .items[*]}pod {.metadata.name} {.metadata.uid}{"\n"}{end}' | sort
+  kube get pods -n "$namespace" -o json | python3 -c '
+import json, sys
+for pod in json.load(sys.stdin)["items"]:
+    if not any(ref.get("kind") == "Job" for ref in pod["metadata"].get("ownerReferences", [])):
+        print("pod", pod["metadata"]["name"], pod["metadata"]["uid"])' | sort
   echo "helm airflow revision $(helm_revision)"
 }
 helm_revision() {

@@ -6,7 +6,7 @@ The chart is tests/charts/airflow, the stand-in of the official chart 1.19.0 (th
 the role's values; the official chart cannot be downloaded here). The API server, the controllers
 (Deployment, StatefulSet, Job, PV binder, garbage collector) and the scheduler are real; the nodes
 are KWOK's (pods become Ready, Job pods complete). The role runs as the operator identity in a
-namespace of its own (`ha-...`). Asserted: every component Ready, the migrate and create-user Jobs
+namespace of its own (fixture `k8s_namespace`). Asserted: every component Ready, the migrate and create-user Jobs
 complete, the PVCs bound; a second run creates no Helm revision and recreates no pod; the key
 Secrets are created once; Helm's failure is immediate and scrubbed; check mode writes nothing.
 """
@@ -14,7 +14,6 @@ Secrets are created once; Helm's failure is immediate and scrubbed; check mode w
 from __future__ import annotations
 
 import base64
-import hashlib
 import json
 import os
 import re
@@ -38,17 +37,9 @@ KEY_SECRETS = {"airflow-static-fernet-key": "fernet-key", "airflow-static-api-se
 
 
 @pytest.fixture
-def namespace(cluster, request):
-    """A fresh namespace `ha-...` (operator granted in it, as the README asks of an admin), deleted after."""
-    slug = re.sub(r"[^a-z0-9]+", "-", request.node.name.lower()).strip("-")[:36].strip("-")
-    name = f"ha-{slug}-{hashlib.sha256(request.node.nodeid.encode()).hexdigest()[:6]}"
-    cluster.delete_namespace(name, wait=True)
-    cluster.recycle_volumes()
-    cluster.create_namespace(name)
-    try:
-        yield name
-    finally:
-        cluster.delete_namespace(name, wait=False)
+def namespace(k8s_namespace):
+    """The release's namespace: a fresh one per test, operator granted in it (tests/cluster/fixtures.py)."""
+    return k8s_namespace
 
 
 def run(env, tmp_path, namespace, extra=None, check=False, kubeconfig=None):

@@ -222,6 +222,9 @@ class Cluster:
 
     def create_namespace(self, name: str, grant_operator: bool = True) -> None:
         """Create ``name`` and, like a cluster admin following the README, grant the operator in it."""
+        # A namespace still being deleted (a lab-down just before) accepts the apply and then vanishes
+        # with everything created in it since: wait until it is gone first.
+        self._wait(lambda: not self._terminating(name), 180, f"namespace {name} to finish terminating")
         self.apply([{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}}])
         if grant_operator:
             self.grant_operator(name)
@@ -398,6 +401,10 @@ class Cluster:
             if not any(c["type"] == "Ready" and c["status"] == "True" for c in conditions):
                 return False
         return True
+
+    def _terminating(self, namespace: str) -> bool:
+        proc = self.kubectl("get", "namespace", namespace, "-o", "json", check=False)
+        return proc.returncode == 0 and bool(json.loads(proc.stdout)["metadata"].get("deletionTimestamp"))
 
     def _default_service_account(self, namespace: str) -> bool:
         return self.kubectl("get", "serviceaccount", "default", "-n", namespace, check=False).returncode == 0

@@ -114,12 +114,6 @@ def wait_until(predicate, what: str, timeout: float = 60) -> None:
     pytest.fail(f"timed out waiting for {what}")
 
 
-def default_service_account(cluster: Cluster, namespace: str) -> None:
-    """The ServiceAccount controller creates ``default`` a moment after the namespace; wait for it (tests that
-    do not test that transient FailedCreate)."""
-    wait_until(lambda: get(cluster, "serviceaccount", "default", namespace) is not None, "the default ServiceAccount")
-
-
 def stamp(text: str) -> float:
     return datetime.datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=datetime.timezone.utc).timestamp()
 
@@ -198,7 +192,6 @@ def test_unchanged_rerun_changed_spec_check_mode_and_absent(cluster: Cluster, k8
 def test_failed_job_is_reported_with_reason_log_and_events(cluster: Cluster, k8s_namespace: str, k8s_env: Dict[str, str],
                                                            tmp_path: Path) -> None:
     ns = k8s_namespace
-    default_service_account(cluster, ns)
     src = tmp_path / "bootstrap.yaml"
     src.write_text(yaml.safe_dump_all([
         {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "settings"}},
@@ -223,7 +216,6 @@ def test_failed_job_is_reported_with_reason_log_and_events(cluster: Cluster, k8s
 def test_image_pull_back_off_fails_after_the_grace(cluster: Cluster, k8s_namespace: str, k8s_env: Dict[str, str],
                                                    tmp_path: Path) -> None:
     ns = k8s_namespace
-    default_service_account(cluster, ns)
     result = k8s_job(k8s_env, tmp_path, definition=job_manifest("pull", ns, image="registry.example.com/nope:1",
                                                                 labels={"yellow.test/simulate": "image-pull-backoff"}),
                      timeout=300, pod_failure_grace=3)
@@ -238,7 +230,6 @@ def test_image_pull_back_off_fails_after_the_grace(cluster: Cluster, k8s_namespa
 def test_timeout_says_what_state_the_job_was_in(cluster: Cluster, k8s_namespace: str, k8s_env: Dict[str, str],
                                                 tmp_path: Path) -> None:
     ns = k8s_namespace
-    default_service_account(cluster, ns)
     result = k8s_job(k8s_env, tmp_path, definition=job_manifest("slow", ns, pod_spec={"nodeSelector": {"yellow.test/none": "x"}}),
                      timeout=3, pod_failure_grace=600)
     (pod,) = result["pods"]
@@ -253,7 +244,6 @@ def test_waits_on_a_running_job_and_replaces_a_failed_one(cluster: Cluster, k8s_
     set exactly when the runner, having decided to wait, starts to watch (its first listing of the Job)."""
     from ansible_collections.datasurface.yellow.plugins.module_utils.k8s.job import JobRunner, manifest_hash
     ns = k8s_namespace
-    default_service_account(cluster, ns)
     token = ns[-11:].strip("-")
     selector = {"nodeSelector": {"yellow.test/hb-wait": token}}
     doomed = job_manifest("ring3", ns, pod_spec=selector, activeDeadlineSeconds=2)
@@ -339,7 +329,6 @@ def test_failed_create_for_a_missing_service_account(cluster: Cluster, k8s_names
 def test_failed_create_for_pod_security_fails_at_once(cluster: Cluster, k8s_namespace: str, k8s_env: Dict[str, str],
                                                       tmp_path: Path) -> None:
     ns = k8s_namespace
-    default_service_account(cluster, ns)
     cluster.kubectl("label", "namespace", ns, "pod-security.kubernetes.io/enforce=restricted")
     result = k8s_job(k8s_env, tmp_path, definition=job_manifest("psa", ns), timeout=300, pod_failure_grace=250)
     assert result["result"] == "failed" and result["reason"] == "FailedCreate", result
@@ -352,7 +341,6 @@ def test_failed_create_for_pod_security_fails_at_once(cluster: Cluster, k8s_name
 def test_failed_create_for_a_resource_quota(cluster: Cluster, k8s_namespace: str, k8s_env: Dict[str, str],
                                             tmp_path: Path) -> None:
     ns = k8s_namespace
-    default_service_account(cluster, ns)
     cluster.apply([{"apiVersion": "v1", "kind": "ResourceQuota", "metadata": {"name": "no-pods", "namespace": ns},
                     "spec": {"hard": {"pods": "0"}}}])
     wait_until(lambda: (get(cluster, "resourcequota", "no-pods", ns).get("status") or {}).get("hard"), "the quota's status")
@@ -365,7 +353,6 @@ def test_failed_create_for_a_resource_quota(cluster: Cluster, k8s_namespace: str
 def test_unschedulable_pod_fails_after_the_grace(cluster: Cluster, k8s_namespace: str, k8s_env: Dict[str, str],
                                                  tmp_path: Path) -> None:
     ns = k8s_namespace
-    default_service_account(cluster, ns)
     result = k8s_job(k8s_env, tmp_path, definition=job_manifest("nowhere", ns, pod_spec={"nodeSelector": {"yellow.test/no-such-node": "true"}}),
                      timeout=300, pod_failure_grace=2)
     assert result["result"] == "failed" and result["reason"] == "Unschedulable", result
@@ -379,7 +366,6 @@ def test_unbound_pvc_fails_after_the_grace_naming_the_claim(cluster: Cluster, k8
                                                             tmp_path: Path) -> None:
     """The pool's volumes are 20Gi: a 500Gi claim of the lab's class binds to none."""
     ns = k8s_namespace
-    default_service_account(cluster, ns)
     cluster.apply([{"apiVersion": "v1", "kind": "PersistentVolumeClaim", "metadata": {"name": "data", "namespace": ns},
                     "spec": {"storageClassName": "local-path", "accessModes": ["ReadWriteOnce"],
                              "resources": {"requests": {"storage": "500Gi"}}}}], operator=True)
@@ -428,7 +414,6 @@ def test_a_job_deleted_while_its_pods_terminate_is_waited_for(cluster: Cluster, 
     Replaced by the module (rerun, Foreground), the old Job stays until its pod is gone. A poller checks that the
     new Job never exists while the old pod does."""
     ns = k8s_namespace
-    default_service_account(cluster, ns)
     slow = {"labels": {"yellow.test/simulate": "slow-termination"}, "annotations": {"yellow.test/termination-delay": "6s"}}
     manifest = job_manifest("linger", ns, **slow)
 
@@ -528,7 +513,6 @@ def test_client_from_kubeconfig_option_env_and_host_with_a_token(cluster: Cluste
 def test_job_api_calls(cluster: Cluster, k8s_namespace: str, no_ambient_auth) -> None:
     from ansible_collections.datasurface.yellow.plugins.module_utils.k8s.client import K8sApiError
     ns = k8s_namespace
-    default_service_account(cluster, ns)
     jobs = _jobs(cluster)
     with pytest.raises(K8sApiError) as err:
         jobs.create_job(ns, dict(_prepared("a", ns), kind="Pod"))
@@ -579,7 +563,6 @@ def test_an_expired_watch_lists_again(cluster: Cluster, k8s_namespace: str, no_a
     resource version``); the runner lists again and still sees the Job succeed."""
     from ansible_collections.datasurface.yellow.plugins.module_utils.k8s.job import JobRunner, manifest_hash
     ns = k8s_namespace
-    default_service_account(cluster, ns)
     jobs = _jobs(cluster)
     stale = {"jobs": True}
     list_jobs = jobs.list_jobs
@@ -603,7 +586,6 @@ def test_an_expired_watch_lists_again(cluster: Cluster, k8s_namespace: str, no_a
 def test_reaction_to_failed_in_process(cluster: Cluster, k8s_namespace: str, no_ambient_auth) -> None:
     from ansible_collections.datasurface.yellow.plugins.module_utils.k8s.job import JobFailed, JobRunner, manifest_hash
     ns = k8s_namespace
-    default_service_account(cluster, ns)
     body = _prepared("boom", ns, labels={FAIL_LABEL: "true"}, annotations={f"{FAIL_LABEL}/delay": "1s"})
     with pytest.raises(JobFailed) as err:
         JobRunner(_jobs(cluster), ns, "boom", timeout=60).present(body, manifest_hash(body))

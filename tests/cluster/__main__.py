@@ -17,11 +17,14 @@ from .cluster import LAB_NODES, OPERATOR_USER, STORAGE_CLASSES, Cluster, Cluster
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tests.cluster", description=__doc__)
-    parser.add_argument("action", choices=["build", "up", "down", "destroy", "status", "grant", "restart-kwok"])
+    parser.add_argument("action", choices=["build", "up", "down", "destroy", "status", "grant", "restart-kwok",
+                                           "node-credentials"])
     parser.add_argument("--namespace", action="append", default=[], help="grant: namespace (repeat)")
     parser.add_argument("--dir", default=os.environ.get("YELLOW_CLUSTER_DIR", "/tmp/yellow-cluster"),
                         help="state directory (default $YELLOW_CLUSTER_DIR or /tmp/yellow-cluster)")
     parser.add_argument("--node", action="append", help=f"node name (repeat; default {', '.join(LAB_NODES)})")
+    parser.add_argument("--node-address", help="up: an address of this machine real nodes reach the API server at")
+    parser.add_argument("--out", help="node-credentials: directory for kubelet/kube-proxy kubeconfigs and ca.crt")
     parser.add_argument("--storage-class", action="append",
                         help=f"StorageClass with pre-created volumes (repeat; default {', '.join(STORAGE_CLASSES)})")
     args = parser.parse_args(argv)
@@ -29,11 +32,18 @@ def main(argv=None) -> int:
         if args.action == "build":
             print(build())
             return 0
-        cluster = Cluster(args.dir, nodes=args.node or LAB_NODES, storage_classes=args.storage_class or STORAGE_CLASSES)
+        if args.action == "node-credentials":
+            cluster = Cluster(args.dir)
+            for node in args.node or []:
+                cluster.write_node_credentials(node, os.path.join(args.out, node))
+            return 0
+        # --node-address without --node: real nodes only (no KWOK node unless named).
+        nodes = args.node if args.node is not None else ([] if args.node_address else LAB_NODES)
+        cluster = Cluster(args.dir, nodes=nodes, storage_classes=args.storage_class or STORAGE_CLASSES,
+                          node_address=args.node_address)
         if args.action == "up":
             cluster.up()
-            print(f"control plane {cluster.version} at {cluster.server} (REAL: etcd, kube-apiserver, "
-                  f"kube-controller-manager, kube-scheduler; SIMULATED: nodes {', '.join(cluster.nodes)} by KWOK)")
+            print(cluster.describe())
             print(f"source {cluster.dir / 'env'}   # admin: {cluster.admin_kubeconfig}; "
                   f"operator: {cluster.operator_kubeconfig}")
         elif args.action == "grant":

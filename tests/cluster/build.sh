@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Build (or reuse) the lab control plane's binaries from the wrapper Go modules in components/:
-# kube-apiserver, kube-controller-manager, kube-scheduler, kubectl (Kubernetes), etcd, kwok, and copy
+# kube-apiserver, kube-controller-manager, kube-scheduler, kubectl, kubelet, kube-proxy (Kubernetes), etcd, kwok, and copy
 # KWOK's own stage definitions next to them. The cache lives outside the checkout, keyed by the pins
 # (every go.mod/go.sum here, this script, the Go version): a new pin builds a new directory.
 # Prints the cache directory (containing bin/ and kwok-stages/) on stdout; logs go to stderr.
@@ -16,7 +16,9 @@ kwok_version=$(awk '$1 == "require" && $2 == "sigs.k8s.io/kwok" {print $3}' "$co
 [ -n "$kube_version" ] && [ -n "$etcd_version" ] && [ -n "$kwok_version" ] || {
   echo "build.sh: could not read the pinned versions from $components/*/go.mod" >&2; exit 1; }
 
-key=$( (cat "$components"/*/go.mod "$components"/*/go.sum "$0"; go version) | sha256sum | cut -c1-16)
+# Only the modules built here: components/ also holds the lab images' modules (pause, coredns).
+key=$( (cat "$components"/{etcd,kubernetes,kwok}/go.mod "$components"/{etcd,kubernetes,kwok}/go.sum "$0"; go version) |
+  sha256sum | cut -c1-16)
 root=${YELLOW_CLUSTER_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/datasurface-yellow/cluster}
 out=$root/$kube_version-etcd$etcd_version-kwok$kwok_version-$key
 bin=$out/bin
@@ -36,6 +38,8 @@ verify() {
     check "Kubernetes $kube_version" "$bin/kube-controller-manager" --version &&
     check "Kubernetes $kube_version" "$bin/kube-scheduler" --version &&
     check "Client Version: $kube_version" "$bin/kubectl" version --client &&
+    check "Kubernetes $kube_version" "$bin/kubelet" --version &&
+    check "Kubernetes $kube_version" "$bin/kube-proxy" --version &&
     check "etcd Version: ${etcd_version#v}" "$bin/etcd" --version &&
     check "${kwok_version#v}" "$bin/kwok" --version &&
     [ -s "$out/kwok-stages/pod-ready.yaml" ] && [ -s "$out/kwok-configuration.yaml" ]
@@ -64,7 +68,8 @@ done
 echo "build.sh: building Kubernetes $kube_version (cold: tens of minutes on 2 cores)" >&2
 (cd "$components/kubernetes" && go build -trimpath -ldflags "$kube_ldflags" -o "$tmp/bin/" \
   k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager \
-  k8s.io/kubernetes/cmd/kube-scheduler k8s.io/kubernetes/cmd/kubectl)
+  k8s.io/kubernetes/cmd/kube-scheduler k8s.io/kubernetes/cmd/kubectl \
+  k8s.io/kubernetes/cmd/kubelet k8s.io/kubernetes/cmd/kube-proxy)
 echo "build.sh: building etcd $etcd_version" >&2
 (cd "$components/etcd" && go build -trimpath -ldflags "-s -w" -o "$tmp/bin/etcd" go.etcd.io/etcd/server/v3)
 echo "build.sh: building kwok $kwok_version" >&2

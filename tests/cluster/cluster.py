@@ -16,6 +16,7 @@ Layout of ``directory``: ``pki/`` (kubeadm-like), ``*.kubeconfig`` (mode 0600), 
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import shutil
@@ -87,13 +88,18 @@ class Cluster:
     """One control plane rooted at ``directory``; ``up()`` is idempotent, ``down()`` stops it."""
 
     def __init__(self, directory, nodes: Sequence[str] = LAB_NODES,
-                 storage_classes: Sequence[str] = STORAGE_CLASSES) -> None:
+                 storage_classes: Sequence[str] = STORAGE_CLASSES, node_address: Optional[str] = None) -> None:
+        """``nodes``: the KWOK-simulated nodes. ``node_address``: an address of this machine that real
+        nodes (kubelets in the lab's containers) reach the API server at; then the API server serves on
+        every address (client certificates still required), advertises that one and keeps the
+        ``kubernetes`` Service's endpoints, so pods reach it through the Service as on kubeadm."""
         self.dir = Path(directory).resolve()
         self.nodes = list(nodes)
         self.storage_classes = list(storage_classes)
         self.pki = Pki(self.dir / "pki")
         self.state_path = self.dir / "cluster.json"
         self.state: Dict = json.loads(self.state_path.read_text()) if self.state_path.exists() else {}
+        self.node_address = node_address or self.state.get("node_address")
 
     # ---- paths and identities ------------------------------------------------------------------
     @property
@@ -130,6 +136,13 @@ class Cluster:
                 "PATH": f"{self.bin}{os.pathsep}{os.environ.get('PATH', '')}"}
 
     # ---- lifecycle -----------------------------------------------------------------------------
+    def describe(self) -> str:
+        """One line: the version, the address and which parts are real."""
+        real = "etcd, kube-apiserver, kube-controller-manager, kube-scheduler"
+        simulated = f"; SIMULATED: nodes {', '.join(self.nodes)} by KWOK" if self.nodes else ""
+        joined = f"; real nodes join at https://{self.node_address}:{self.state['ports']['apiserver']}" if self.node_address else ""
+        return f"control plane {self.version} at {self.server} (REAL: {real}{simulated}{joined})"
+
     def running(self) -> bool:
         pids = self.state.get("pids", {})
         return bool(pids) and all(_alive(pids.get(name)) for name in COMPONENTS) and self._ready()
@@ -146,7 +159,7 @@ class Cluster:
                                             ("etcd", "etcd_peer", "apiserver", "controller_manager",
                                              "scheduler", "kwok")}
         self.state = {"cache": str(cache), "ports": ports, "pids": {}, "nodes": self.nodes,
-                      "storage_classes": self.storage_classes}
+                      "storage_classes": self.storage_classes, "node_address": self.node_address}
         self._pki()
         self._kubeconfigs()
         self._start_etcd()
@@ -247,6 +260,38 @@ class Cluster:
             self.kubectl("delete", "persistentvolume", *stale, "--wait=true", "--timeout=60s")
         self.apply(self._volumes())
 
+    def node_kubeconfig(self, stem: str, common_name: str, organizations: Sequence[str] = ()) -> str:
+        """A kubeconfig with embedded credentials for a real node's component, pointing at
+        ``node_address``: kubelet (``system:node:<name>``, group ``system:nodes``, as the Node authorizer
+        and NodeRestriction want) or kube-proxy (``system:kube-proxy``, bound to ``system:node-proxier`` by
+        the default RBAC). It holds a private key: write it owner-only."""
+        if not self.node_address:
+            raise ClusterError("node_kubeconfig needs a control plane started with node_address")
+        self.pki.client(stem, common_name, organizations)
+        def b64(name: str) -> str:
+            return base64.b64encode(self.pki.path(name).read_bytes()).decode()
+        config = {"apiVersion": "v1", "kind": "Config", "current-context": "yellow-lab",
+                  "clusters": [{"name": "yellow-lab", "cluster": {
+                      "server": f"https://{self.node_address}:{self.state['ports']['apiserver']}",
+                      "certificate-authority-data": b64("ca.crt")}}],
+                  "users": [{"name": common_name, "user": {"client-certificate-data": b64(stem + ".crt"),
+                                                           "client-key-data": b64(stem + ".key")}}],
+                  "contexts": [{"name": "yellow-lab", "context": {"cluster": "yellow-lab", "user": common_name}}]}
+        return yaml.safe_dump(config)
+
+    def write_node_credentials(self, node: str, directory) -> None:
+        """Write ``kubelet.kubeconfig``, ``kube-proxy.kubeconfig`` (owner-only) and ``ca.crt`` for ``node``."""
+        directory = Path(directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        os.chmod(directory, 0o700)
+        for name, text in (("kubelet.kubeconfig", self.node_kubeconfig(f"kubelet-{node}", f"system:node:{node}",
+                                                                       ["system:nodes"])),
+                           ("kube-proxy.kubeconfig", self.node_kubeconfig("kube-proxy", "system:kube-proxy"))):
+            fd = os.open(directory / name, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "w") as handle:
+                handle.write(text)
+        shutil.copyfile(self.pki.path("ca.crt"), directory / "ca.crt")
+
     # ---- internals -----------------------------------------------------------------------------
     def _save(self) -> None:
         tmp = self.state_path.with_suffix(".tmp")
@@ -257,7 +302,7 @@ class Cluster:
         self.pki.ensure(
             server_names=["localhost", "kubernetes", "kubernetes.default", "kubernetes.default.svc",
                           "kubernetes.default.svc.cluster.local"],
-            server_ips=["127.0.0.1", "10.96.0.1"],
+            server_ips=["127.0.0.1", "10.96.0.1"] + ([self.node_address] if self.node_address else []),
             clients=[("admin", "kubernetes-super-admin", ["system:masters"]),
                      ("controller-manager", "system:kube-controller-manager", []),
                      ("scheduler", "system:kube-scheduler", []),
@@ -303,8 +348,15 @@ class Cluster:
 
     def _start_apiserver(self) -> None:
         pki, ports = self.pki.path, self.state["ports"]
-        self._start("kube-apiserver", [
-            "--advertise-address=127.0.0.1", "--bind-address=127.0.0.1", f"--secure-port={ports['apiserver']}",
+        if self.node_address:
+            # Real nodes: kubelets and pods (through the `kubernetes` Service) reach this address.
+            addresses = [f"--advertise-address={self.node_address}", "--bind-address=0.0.0.0"]
+        else:
+            # The advertise address is loopback, which the `kubernetes` Service's Endpoints may not hold: no
+            # reconciler (nothing reaches the API server through that Service; no pod runs).
+            addresses = ["--advertise-address=127.0.0.1", "--bind-address=127.0.0.1", "--endpoint-reconciler-type=none"]
+        self._start("kube-apiserver", addresses + [
+            f"--secure-port={ports['apiserver']}",
             f"--etcd-servers=http://127.0.0.1:{ports['etcd']}",
             f"--client-ca-file={pki('ca.crt')}", f"--tls-cert-file={pki('apiserver.crt')}",
             f"--tls-private-key-file={pki('apiserver.key')}",
@@ -316,9 +368,6 @@ class Cluster:
             f"--kubelet-client-certificate={pki('apiserver-kubelet-client.crt')}",
             f"--kubelet-client-key={pki('apiserver-kubelet-client.key')}",
             "--kubelet-preferred-address-types=InternalIP,ExternalIP,Hostname",
-            # The advertise address is loopback, which the `kubernetes` Service's Endpoints may not hold: no
-            # reconciler (nothing in the lab reaches the API server through that Service; no pod runs).
-            "--endpoint-reconciler-type=none",
             f"--cert-dir={self.dir / 'apiserver-certs'}", "--profiling=false", "--v=1"])
 
     def _component_auth(self, name: str) -> List[str]:
@@ -433,7 +482,9 @@ class Cluster:
                                          "accessModes": ["ReadWriteOnce", "ReadWriteMany"],
                                          "persistentVolumeReclaimPolicy": "Retain",
                                          "storageClassName": storage_class,
-                                         "hostPath": {"path": f"/var/lib/yellow-lab-volumes/{name}"}}})
+                                         # On real nodes the kubelet of the pod's node creates it.
+                                         "hostPath": {"path": f"/var/lib/yellow-lab-volumes/{name}",
+                                                      "type": "DirectoryOrCreate"}}})
         return volumes
 
     def _seed(self) -> None:
@@ -452,6 +503,12 @@ class Cluster:
         self.apply(classes)
         self.apply(self._volumes())
         self.apply(operator_rbac(namespaces=[], cluster_scoped=True))
+        # kubeadm's binding for the group in the API server's kubelet client certificate (logs, exec).
+        self.apply([{"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding",
+                     "metadata": {"name": "kubeadm:cluster-admins"},
+                     "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "cluster-admin"},
+                     "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "Group",
+                                   "name": "kubeadm:cluster-admins"}]}])
 
     def _write_env(self) -> None:
         env = self.env()

@@ -82,6 +82,11 @@ class Pki:
         for stem, common_name, organizations in clients:
             self._leaf(stem, common_name, organizations, now)
 
+    def client(self, stem: str, common_name: str, organizations: Sequence[str] = ()) -> None:
+        """Another client certificate signed by the cluster CA (a real node's kubelet or kube-proxy)."""
+        now = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(minutes=5)
+        self._leaf(stem, common_name, organizations, now)
+
     def server(self, stem: str, common_name: str, names: Iterable[str], ips: Iterable[str]) -> None:
         """Another serving certificate signed by the cluster CA (KWOK's kubelet endpoint)."""
         now = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(minutes=5)

@@ -2,7 +2,8 @@
 # Build the DataSurface stand-in generator's image (tests/generator_stub) FROM the lab's bookworm
 # base image and cache it in podman's image store. The tag carries a hash of the files that go into
 # the image and of the base image's ID, so changing the stand-in (or rebuilding the base) rebuilds;
-# running it again unchanged does nothing. No network needed (COPY only).
+# running it again unchanged does nothing. The Containerfile's RUN installs Debian packages (git, psycopg2...
+# for the Jobs' runtime commands), so a build needs the Debian mirror: it runs with the host's network.
 #   usage: tests/lab/build_generator_image.sh [--print-name]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -32,6 +33,11 @@ if podman image exists "$image"; then
 fi
 
 echo "generator image: building $image"
-podman build --quiet --pull=never -f "$context/Containerfile" -t "$image" "$context" >/dev/null
+log=$(mktemp "${TMPDIR:-/tmp}/yellow-generator-build.XXXXXX")
+trap 'rm -f "$log"' EXIT
+podman build --pull=never --network=host -f "$context/Containerfile" -t "$image" "$context" >"$log" 2>&1 || {
+  tail -n 30 "$log" >&2
+  exit 1
+}
 podman tag "$image" "$repo:latest"
 echo "generator image: $image built"

@@ -7,11 +7,13 @@ Serves the bare repositories under ``--root`` (``http://HOST:PORT/<name>.git``) 
 serve HTTPS remotes: every request needs the user and token from ``--credentials-file`` (one line
 ``user:token``, read once at start, mode 0600), a wrong or missing one gets ``401`` with a Basic
 challenge (so git asks its credential helper / ``GIT_ASKPASS``), and pushes run ``git-receive-pack`` for
-the authenticated user. Each request is logged as one JSON line to ``--log`` (method, path, user or
-null, status): tests read it to prove that credentials were sent and pushes happened, or did not.
+the authenticated user. With ``--any-user`` the token alone authenticates, whatever the (non-empty) user
+name, as GitHub and GitLab take an access token: what DataSurface's Jobs send, which have a token and no
+user. Each request is logged as one JSON line to ``--log`` (method, path, user or null, status): tests read
+it to prove that credentials were sent and pushes happened, or did not.
 
 Standard library only:  python3 git_http_server.py --root DIR --credentials-file FILE [--port 0]
-  [--log FILE] [--url-file FILE] [--pidfile FILE]; the URL is printed on stdout once it listens.
+  [--any-user] [--log FILE] [--url-file FILE] [--pidfile FILE]; the URL is printed on stdout once it listens.
 """
 
 from __future__ import annotations
@@ -59,7 +61,8 @@ class GitHandler(BaseHTTPRequestHandler):
         except ValueError:
             return None
         want_user, want_token = self.server.credentials
-        if hmac.compare_digest(user, want_user) and hmac.compare_digest(token, want_token):
+        user_ok = bool(user) if self.server.any_user else hmac.compare_digest(user, want_user)
+        if hmac.compare_digest(token, want_token) and user_ok:
             return user
         return None
 
@@ -141,12 +144,14 @@ class GitServer(ThreadingHTTPServer):
         self.credentials = credentials
         self.log = log
         self.log_lock = threading.Lock()
+        self.any_user = False
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n", maxsplit=1)[0])
     parser.add_argument("--root", type=Path, required=True, help="directory holding the bare repositories")
     parser.add_argument("--credentials-file", type=Path, required=True, help="file with one line user:token")
+    parser.add_argument("--any-user", action="store_true", help="accept the token with any (non-empty) user name")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--log", type=Path, help="append one JSON line per request here")
@@ -155,6 +160,7 @@ def main() -> int:
     args = parser.parse_args()
 
     server = GitServer((args.host, args.port), args.root.resolve(), read_credentials(args.credentials_file), args.log)
+    server.any_user = args.any_user
     url = f"http://{args.host}:{server.server_address[1]}"
     if args.pidfile:
         args.pidfile.write_text(f"{os.getpid()}\n", encoding="utf-8")

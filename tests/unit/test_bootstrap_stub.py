@@ -92,6 +92,8 @@ def test_jobs_look_like_the_real_ones(generated):
         assert container["envFrom"] == [{"configMapRef": {"name": "test-dp-logging-config"}}]
         assert pod["volumes"] == [{"name": "git-cache", "persistentVolumeClaim": {"claimName": "git-cache-pvc"}}]
         assert container["args"][-2:] == ["--rte-name", "prod"]
+        # Not the image's working directory (the stand-in image's holds the poisoned eco.py).
+        assert container["workingDir"] == "/cache/git-models"
 
 
 def test_the_image_comes_from_the_model_else_the_real_default(tmp_path):

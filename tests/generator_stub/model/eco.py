@@ -21,6 +21,16 @@ def createEcosystem():  # pylint: disable=invalid-name
                 "postgres_secret": "postgres",
                 "git_secret": "git",
                 "git_repo": "https://git.example.invalid/datasurface/demo1.git",
+                # The PSP's merge store, named like a DataSurface ecosystem names it (a PostgresDatabase with
+                # a HostPortPair and a databaseName): the runtime commands of the Jobs connect to it with
+                # the credentials of the `postgres` Secret. The lab publishes the model pointing at its own
+                # PostgreSQL (tests/lab/tasks/git_server.yml).
+                "merge_store": {
+                    "kind": "PostgresDatabase",
+                    "name": "Test_DP_Merge",
+                    "hostPort": {"host": "postgres.example.invalid", "port": 5432},
+                    "databaseName": "merge_db_af3",
+                },
                 "dag_schedule": "@hourly",
                 "mcp": True,
             },

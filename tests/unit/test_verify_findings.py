@@ -333,10 +333,11 @@ def test_report_all_ok_and_simulated():
         "namespace": "ns", "simulated": True, "components": COMPONENTS, "pods": all_pods(), "airflow": good_api(),
         "db": {"database": "m", "tables": tables("test_dp_factory_dags"), "expected": ["test_dp_factory_dags"]},
         "mcp": mcp_input([deployment("test-dp-mcp", 1)], [endpoint_slice("test-dp-mcp", True)]),
-        "probe": {"enabled": False},
+        "probe": {"enabled": False}, "stand_ins": ["git-sync (why)", "the generator (why)"],
     })
     assert report["ok"] is True and report["failed"] == [] and report["simulated"] is True
-    assert report["lines"][0].startswith("SIMULATED:")
+    assert report["stand_ins"] == ["git-sync (why)", "the generator (why)"]
+    assert report["lines"][0] == "SIMULATED: lab run; stand-ins: git-sync (why); the generator (why)"
     assert report["lines"][-1] == report["summary"] == "12/12 checks passed"
     assert report["lines"][1] == "OK   pods scheduler: 1/1 Ready"
 

@@ -7,14 +7,14 @@
 # day 2 (update_image: exactly model-merge created again), a sweep of every log for every lab secret
 # (.lab/secrets and the control plane's client keys: plain, base64, base64 of user:password;
 # scripts/assert_no_secrets.py, `0 hits`), then `make lab-down`.
-# The control plane: $YELLOW_CLUSTER_DIR when set (scripts/test.sh exports it), else the lab's own.
+# The control plane: the lab's own in .lab/cluster, with the node containers joined as real nodes.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
 logs=$root/.cache/logs
 mkdir -p "$logs"
 export ANSIBLE_NOCOLOR=1 ANSIBLE_FORCE_COLOR=false
-cluster_dir=${YELLOW_CLUSTER_DIR:-$root/.lab/cluster}
+cluster_dir=$root/.lab/cluster  # the lab always runs its own control plane (real nodes join it)
 namespace=demo1
 helm=$root/.cache/bin/helm
 rc=0
@@ -35,7 +35,7 @@ kube() {
   "$kubectl" --kubeconfig "$cluster_dir/admin.kubeconfig" "$@"
 }
 # One line per bootstrap Job (name uid creationTimestamp; the generator labels them datasurface.io/psp),
-# per long-running pod (name uid; pods of Jobs are left out: the chart's migrate and create-user Jobs
+# per long-running pod (name uid restarts; pods of Jobs are left out: the chart's migrate and create-user Jobs
 # and their pods go with their ttlSecondsAfterFinished) and the Helm release's revision.
 jobs_state() {
   kube get jobs -n "$namespace" -l datasurface.io/psp -o jsonpath='{range .items[*]}job {.metadata.name} {.metadata.uid} {.metadata.creationTimestamp}{"\n"}{end}' | sort
@@ -46,7 +46,8 @@ cluster_state() {
 import json, sys
 for pod in json.load(sys.stdin)["items"]:
     if not any(ref.get("kind") == "Job" for ref in pod["metadata"].get("ownerReferences", [])):
-        print("pod", pod["metadata"]["name"], pod["metadata"]["uid"])' | sort
+        restarts = sum(c.get("restartCount", 0) for c in pod.get("status", {}).get("containerStatuses", []))
+        print("pod", pod["metadata"]["name"], pod["metadata"]["uid"], "restarts", restarts)' | sort
   echo "helm airflow revision $(helm_revision)"
 }
 helm_revision() {
@@ -67,13 +68,20 @@ make -s lab >"$logs/lab-run1.log" 2>&1 || fail "make lab failed (see $logs/lab-r
 # What `make lab` said about the cluster: the control plane's own line, and what is real and simulated.
 awk '/^TASK \[Say (which parts of the cluster are real|what is real and what is simulated)\]/ {on = 1; next} on && /^$/ {on = 0} on' \
   "$logs/lab-run1.log"
-grep -q 'SIMULATED: nodes yellow-lab-node1, yellow-lab-node2' "$logs/lab-run1.log" || fail "make lab did not say that the nodes are simulated"
+grep -q 'the nodes yellow-lab-node1, yellow-lab-node2, yellow-lab-node3 (podman containers' "$logs/lab-run1.log" ||
+  fail "make lab did not say that the nodes are real"
+grep -q 'lab STAND-INS: ' "$logs/lab-run1.log" || fail "make lab did not name its stand-ins"
 tail -n 25 "$logs/lab-run1.log"
 took
 
 kubectl=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["cache"] + "/bin/kubectl")' "$cluster_dir/cluster.json") ||
   { fail "no control plane state in $cluster_dir"; exit 1; }
 echo "--- kubectl version against the lab: $(kube version 2>&1 | grep '^Server Version')"
+# The nodes are the lab's containers, joined with a real kubelet and containerd (no KWOK node).
+nodes=$(kube get nodes -o jsonpath='{range .items[*]}{.metadata.name} {.status.nodeInfo.kubeletVersion} {.status.nodeInfo.containerRuntimeVersion} {.metadata.annotations.kwok\.x-k8s\.io/node}{"\n"}{end}')
+echo "$nodes" | sed 's/^/    node /'
+[ "$(grep -c ' v1.34.4 containerd://' <<<"$nodes")" -eq 3 ] && ! grep -q ' fake$' <<<"$nodes" ||
+  fail "expected the 3 lab nodes with kubelet v1.34.4 on containerd, none simulated"
 state1=$(cluster_state) || fail "could not read the cluster after the first run"
 echo "    after the first run: $(grep -c '^job ' <<<"$state1") Job(s), $(grep -c '^pod ' <<<"$state1") pod(s), $(grep '^helm ' <<<"$state1")"
 [ "$(grep -c '^job ' <<<"$state1")" -eq 3 ] || fail "expected 3 Jobs (ring1-init, model-merge, reconcile-views) after the first run"

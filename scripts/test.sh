@@ -53,19 +53,41 @@ start_cluster_build() {
   tests/cluster/build.sh >"$logs/cluster-build.out" 2>"$logs/cluster-build.log" &
   cluster_build_pid=$!
 }
-ensure_cluster() {
+# The lab's images (tests/lab/images: Airflow from PyPI, CoreDNS and others from Go modules) take minutes
+# cold: built in the background after the control plane's binaries, beside the stages before the lab.
+lab_images_pid=
+start_lab_images() {
+  # The base image first (the integration and molecule stages use it too), then after the Go build of the
+  # control plane the rest, so that the two compilations do not share the 2 cores.
+  { tests/lab/build_base_image.sh &&
+    { [ -z "$cluster_build_pid" ] || while kill -0 "$cluster_build_pid" 2>/dev/null; do sleep 5; done; } &&
+    tests/lab/images/build_all.sh; } >"$logs/lab-images.log" 2>&1 &
+  lab_images_pid=$!
+}
+wait_lab_images() {
+  [ -n "$lab_images_pid" ] || { tests/lab/images/build_all.sh >"$logs/lab-images.log" 2>&1 || { tail -n 30 "$logs/lab-images.log" >&2; return 1; }; return 0; }
+  echo "--- waiting for the lab's images ($logs/lab-images.log)"
+  wait "$lab_images_pid" || { lab_images_pid=; tail -n 30 "$logs/lab-images.log" >&2; return 1; }
+  lab_images_pid=
+  grep -E '(built|cached)' "$logs/lab-images.log" || true
+}
+wait_cluster_build() {
   if [ -n "$cluster_build_pid" ]; then
     echo "--- waiting for the control plane build ($logs/cluster-build.log)"
     wait "$cluster_build_pid" || { cluster_build_pid=; tail -n 30 "$logs/cluster-build.log" >&2; return 1; }
     cluster_build_pid=
     cat "$logs/cluster-build.log"
   fi
+}
+ensure_cluster() {
+  wait_cluster_build || return 1
   python -m tests.cluster status --dir "$YELLOW_CLUSTER_DIR" >/dev/null 2>&1 && return 0
   python -m tests.cluster up --dir "$YELLOW_CLUSTER_DIR" || return 1
   cluster_started=1
 }
 stop_cluster() {
   [ -n "$cluster_started" ] && python -m tests.cluster down --dir "$YELLOW_CLUSTER_DIR"
+  cluster_started=
   return 0
 }
 trap stop_cluster EXIT
@@ -159,8 +181,9 @@ stage_molecule() {
 
 stage_lab() {
   # The README's main command end to end on the local lab: make lab, a second run with changed=0 on
-  # every host, --check, the verify report marked simulated, no lab secret in the output, make lab-down.
-  tests/lab/build_base_image.sh && ensure_cluster && scripts/lab_e2e.sh
+  # every host, --check, the verify report, no lab secret in the output, make lab-down. The lab runs its
+  # own control plane with real nodes: the shared one (KWOK nodes of the same names) is stopped first.
+  wait_cluster_build && wait_lab_images && stop_cluster && scripts/lab_e2e.sh
 }
 
 all_stages=(lint changelog sanity unit cluster build integration molecule lab)
@@ -169,6 +192,9 @@ stages=("$@")
 # A cold build takes long: when a later stage needs the control plane, build it beside the first stages.
 for stage in "${stages[@]}"; do
   case $stage in cluster | integration | molecule | lab) start_cluster_build; break ;; esac
+done
+for stage in "${stages[@]}"; do
+  case $stage in lab) start_lab_images ;; esac
 done
 
 passed=()

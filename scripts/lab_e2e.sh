@@ -59,6 +59,9 @@ same_state() {  # same_state BEFORE AFTER WHAT
     echo "    unchanged after $3: $(grep -c '^job ' <<<"$2") Job(s), $(grep -c '^pod ' <<<"$2") pod(s) (same uids), $(grep '^helm ' <<<"$2")"
   else
     fail "$3 changed the cluster:"$'\n'"$(diff <(echo "$1") <(echo "$2"))"
+    # Why a container restarted: its last termination, and the pods' events.
+    kube get pods -n "$namespace" -o jsonpath='{range .items[*]}{range .status.containerStatuses[?(@.restartCount>0)]}    {.name}: {.lastState.terminated.reason} exit {.lastState.terminated.exitCode} at {.lastState.terminated.finishedAt}{"\n"}{end}{end}'
+    kube get events -n "$namespace" --field-selector type=Warning -o custom-columns=LAST:.lastTimestamp,OBJ:.involvedObject.name,REASON:.reason,MSG:.message | tail -n 15
   fi
 }
 
@@ -68,7 +71,8 @@ make -s lab >"$logs/lab-run1.log" 2>&1 || fail "make lab failed (see $logs/lab-r
 # What `make lab` said about the cluster: the control plane's own line, and what is real and simulated.
 awk '/^TASK \[Say (which parts of the cluster are real|what is real and what is simulated)\]/ {on = 1; next} on && /^$/ {on = 0} on' \
   "$logs/lab-run1.log"
-grep -q 'the nodes yellow-lab-node1, yellow-lab-node2, yellow-lab-node3 (podman containers' "$logs/lab-run1.log" ||
+# (the debug output wraps long lines: compare with the white space folded)
+tr -s ' \n' '  ' <"$logs/lab-run1.log" | grep -q 'the nodes yellow-lab-node1, yellow-lab-node2, yellow-lab-node3 (podman containers' ||
   fail "make lab did not say that the nodes are real"
 grep -q 'lab STAND-INS: ' "$logs/lab-run1.log" || fail "make lab did not name its stand-ins"
 tail -n 25 "$logs/lab-run1.log"

@@ -268,6 +268,7 @@ class Cluster:
         if not self.node_address:
             raise ClusterError("node_kubeconfig needs a control plane started with node_address")
         self.pki.client(stem, common_name, organizations)
+
         def b64(name: str) -> str:
             return base64.b64encode(self.pki.path(name).read_bytes()).decode()
         config = {"apiVersion": "v1", "kind": "Config", "current-context": "yellow-lab",

@@ -27,11 +27,8 @@ import base64
 import json
 import os
 import re
-import shutil
-import socket
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 import pytest
@@ -40,6 +37,7 @@ import yaml
 from airflow_api.server import AirflowApiServer
 from tests.cluster.cluster import ClusterError
 from tests.integration.cluster_state import Watch, complete, condition, usable_namespace
+from tests.pg_server import throwaway_postgres
 
 ROOT = Path(__file__).resolve().parents[2]
 ADMIN_PASSWORD = 'af "admin"; $(id) 91zz'
@@ -50,48 +48,15 @@ GOOD_DAG = 'from airflow.sdk import DAG\n\nwith DAG("{id}", schedule=None):\n   
 FAIL_LABEL = "pod-container-running-failed.stage.kwok.x-k8s.io"
 
 
-def _pg_bin() -> Path | None:
-    for candidate in sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=True):
-        if (candidate / "initdb").exists() and (candidate / "pg_ctl").exists():
-            return candidate
-    found = shutil.which("initdb")
-    return Path(found).parent if found else None
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def postgres():
-    """A throw-away PostgreSQL cluster on 127.0.0.1 with the merge database and its tables."""
+    """A throw-away PostgreSQL server (tests/pg_server.py) with the merge database and its tables."""
     import psycopg2  # pylint: disable=import-outside-toplevel
-    bindir = _pg_bin()
-    assert bindir is not None, "PostgreSQL server binaries (Debian package postgresql) are not installed"
-    # initdb refuses to run as root: run the server as the `postgres` system user then.
-    as_user = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
-    base = Path(tempfile.mkdtemp(prefix="yellow-verify-pg-"))
-    data = base / "data"
-    if as_user:
-        shutil.chown(base, "postgres", "postgres")
-    port = _free_port()
-
-    def run(*cmd):
-        return subprocess.run([*as_user, *cmd], check=True, capture_output=True, text=True, timeout=120)
-
-    run(str(bindir / "initdb"), "-D", str(data), "-U", "postgres", "--auth-local=trust", "--auth-host=scram-sha-256", "-E", "UTF8")
-    run(str(bindir / "pg_ctl"), "-D", str(data), "-l", str(base / "log"), "-w", "-t", "60", "start", "-o",
-        f"-c listen_addresses=127.0.0.1 -c port={port} -c unix_socket_directories={base} -c fsync=off")
-    try:
-        admin = psycopg2.connect(host=str(base), port=port, user="postgres", dbname="postgres")
-        admin.autocommit = True
-        with admin.cursor() as cur:
+    with throwaway_postgres("yellow-verify-pg-") as server:
+        with server["admin"].cursor() as cur:
             cur.execute("CREATE ROLE datasurfacedt LOGIN PASSWORD %s", (DB_PASSWORD,))
             cur.execute("CREATE DATABASE merge_db_af3 OWNER datasurfacedt")
-        admin.close()
-        merge = psycopg2.connect(host=str(base), port=port, user="datasurfacedt", dbname="merge_db_af3")
+        merge = psycopg2.connect(host=server["socket"], port=server["port"], user="datasurfacedt", dbname="merge_db_af3")
         merge.autocommit = True
         with merge.cursor() as cur:
             for table in ("test_dp_factory_dags", "scd1_airflow_dsg", "scd2_airflow_datatransformer", "scd1_ingested", "scd1_empty"):
@@ -100,11 +65,7 @@ def postgres():
             cur.execute('CREATE TABLE "Weird ""name"" t" (id integer)')
             cur.execute('INSERT INTO "Weird ""name"" t" VALUES (1)')
         merge.close()
-        yield {"host": "127.0.0.1", "port": port}
-    finally:
-        subprocess.run([*as_user, str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"],
-                       capture_output=True, check=False, timeout=60)
-        shutil.rmtree(base, ignore_errors=True)
+        yield {"host": "127.0.0.1", "port": server["port"]}
 
 
 @pytest.fixture

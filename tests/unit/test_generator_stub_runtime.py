@@ -12,16 +12,16 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
-import tempfile
 import urllib.request
 from pathlib import Path
 
 import psycopg2
 import pytest
 import yaml
+
+from tests.pg_server import free_port, throwaway_postgres
 
 ROOT = Path(__file__).resolve().parents[2]
 STUB = ROOT / "tests" / "generator_stub"
@@ -34,47 +34,13 @@ GIT_ENV = {"GIT_AUTHOR_NAME": "Modeller", "GIT_AUTHOR_EMAIL": "m@lab.invalid", "
            "GIT_COMMITTER_EMAIL": "m@lab.invalid"}
 
 
-def _pg_bin() -> Path:
-    for candidate in sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=True):
-        if (candidate / "initdb").exists() and (candidate / "pg_ctl").exists():
-            return candidate
-    raise AssertionError("PostgreSQL server binaries (Debian package postgresql) are not installed")
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def postgres():
-    """A throw-away PostgreSQL cluster on 127.0.0.1 (scram-sha-256) with the platform user."""
-    bindir = _pg_bin()
-    as_user = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []  # initdb refuses root
-    base = Path(tempfile.mkdtemp(prefix="yellow-stub-pg-"))
-    data = base / "data"
-    if as_user:
-        shutil.chown(base, "postgres", "postgres")
-    port = _free_port()
-
-    def run(*cmd):
-        return subprocess.run([*as_user, *cmd], check=True, capture_output=True, text=True, timeout=120)
-
-    run(str(bindir / "initdb"), "-D", str(data), "-U", "postgres", "--auth-local=trust", "--auth-host=scram-sha-256", "-E", "UTF8")
-    run(str(bindir / "pg_ctl"), "-D", str(data), "-l", str(base / "log"), "-w", "-t", "60", "start", "-o",
-        f"-c listen_addresses=127.0.0.1 -c port={port} -c unix_socket_directories={base} -c fsync=off")
-    try:
-        admin = psycopg2.connect(host=str(base), port=port, user="postgres", dbname="postgres")
-        admin.autocommit = True
-        with admin.cursor() as cur:
+    """A throw-away PostgreSQL server (tests/pg_server.py) with the platform user."""
+    with throwaway_postgres("yellow-stub-pg-") as server:
+        with server["admin"].cursor() as cur:
             cur.execute(f"CREATE ROLE {DB_USER} LOGIN PASSWORD %s", (DB_PASSWORD,))
-        yield {"port": port, "admin": admin, "socket": str(base)}
-        admin.close()
-    finally:
-        subprocess.run([*as_user, str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"],
-                       capture_output=True, check=False, timeout=60)
-        shutil.rmtree(base, ignore_errors=True)
+        yield server
 
 
 def _git_server(root: Path, *extra: str):
@@ -248,7 +214,7 @@ def test_a_refused_database_password(site):
 
 
 def test_an_unreachable_database(tmp_path, git_servers, postgres):
-    closed = _free_port()
+    closed = free_port()
     site = Site(tmp_path, git_servers, postgres, "unreachable_db", db_port=closed)
     result = site.run("handleModelMerge")
     assert result.returncode == 1
@@ -266,7 +232,7 @@ def test_a_refused_git_token_touches_no_database(site, git_servers):
 
 
 def test_an_unreachable_git_server(site):
-    url = f"http://127.0.0.1:{_free_port()}/model.git"
+    url = f"http://127.0.0.1:{free_port()}/model.git"
     result = site.run("handleRing1Init", url=url)
     assert result.returncode == 1
     assert last_line(result).startswith(f"ERROR: handleRing1Init: git: cannot reach {url}: Failed to connect to 127.0.0.1 port")

@@ -63,7 +63,6 @@ start_lab() {
   {
     tests/lab/build_base_image.sh &&
       { [ -z "$cluster_build_pid" ] || while kill -0 "$cluster_build_pid" 2>/dev/null; do sleep 5; done; } &&
-      tests/cluster/build.sh >/dev/null &&
       tests/lab/images/build_all.sh &&
       scripts/lab_e2e.sh
   } >"$logs/lab-stage.log" 2>&1 &

@@ -41,7 +41,7 @@ stage_sanity() {
 }
 
 stage_unit() {
-  python -m pytest tests/unit tests/airflow_api -q -p no:cacheprovider
+  python -m pytest tests/unit -q -p no:cacheprovider
 }
 
 # The lab's real control plane (tests/cluster): built once (cached outside the checkout by its pins),

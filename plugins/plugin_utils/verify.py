@@ -146,7 +146,9 @@ def airflow_findings(api: Mapping[str, Any]) -> list[dict[str, str]]:
 
     ``api`` holds ``url``, ``token`` (the token call's status only, never the token), ``health``,
     ``dags`` (list of pages: uri results of ``GET /api/v2/dags``), ``import_errors`` (uri result),
-    ``expected_dags`` (int or None) and ``required_dags`` (list).
+    ``expected_dags`` (int or None) and ``required_dags`` (list): as ``datasurface.yellow.airflow_status`` returns
+    them, or ``ansible.builtin.uri`` registers them. ``dag_files`` (that module's states of the files pushed in this
+    run, with ``waited``) adds the finding ``airflow dag files``.
     """
     url = api.get("url")
     if not url:
@@ -165,7 +167,7 @@ def airflow_findings(api: Mapping[str, Any]) -> list[dict[str, str]]:
         health_failure = _http_failure(api.get("health"), "GET /api/v2/monitor/health")
         if not health_failure:
             findings.append(_health_finding(api.get("health")))
-        for check in ("airflow dags", "airflow import errors"):
+        for check in ("airflow dags", "airflow import errors") + (("airflow dag files",) if api.get("dag_files") else ()):
             findings.append(finding(check, FAIL, "not checked: no API token"))
         return findings
 
@@ -174,7 +176,37 @@ def airflow_findings(api: Mapping[str, Any]) -> list[dict[str, str]]:
     findings.append(finding("airflow health", FAIL, health_failure) if health_failure else _health_finding(api.get("health")))
     findings.append(_dag_finding(api))
     findings.append(_import_error_finding(api.get("import_errors")))
+    if api.get("dag_files"):
+        findings.append(_dag_files_finding(api))
     return findings
+
+
+def _dag_files_finding(api: Mapping[str, Any]) -> dict[str, str]:
+    """Whether Airflow parsed the DAG files pushed in this run in the pushed version."""
+    errors: dict[str, str] = {}
+    for error in _json(api.get("import_errors")).get("import_errors") or []:
+        if isinstance(error, Mapping):
+            errors.setdefault(str(error.get("filename") or "").rsplit("/", 1)[-1], _last_line(error.get("stack_trace")))
+    waited = api.get("waited")
+    after = f" after {waited} s" if isinstance(waited, int) else ""
+    parsed, problems = [], []
+    for state in (s for s in api.get("dag_files") or [] if isinstance(s, Mapping)):
+        name = str(state.get("name") or state.get("path") or "?")
+        if state.get("state") == "parsed":
+            parsed.append(f"{name} ({_listed([str(d) for d in state.get('serving') or []])})")
+        elif state.get("state") == "import error":
+            problems.append(f"{name}: the pushed version does not import: {errors.get(name, '(no trace)')}")
+        elif state.get("dags"):
+            problems.append(f"{name}: Airflow still serves an older version{after} (DAG(s) {_listed([str(d) for d in state['dags']])})"
+                            + (f"; it lists an import error, maybe the old version's: {errors[name]}" if name in errors else ""))
+        elif name in errors:
+            problems.append(f"{name}: not parsed in the pushed version{after}; it lists an import error, maybe the old "
+                            f"version's: {errors[name]}")
+        else:
+            problems.append(f"{name}: no DAG from it and no import error{after} (git-sync or the dag-processor behind?)")
+    if problems:
+        return finding("airflow dag files", FAIL, " | ".join(problems))
+    return finding("airflow dag files", OK, "pushed version served: " + ", ".join(parsed))
 
 
 def _health_finding(result: Any) -> dict[str, str]:

@@ -113,6 +113,43 @@ def test_pods_as_a_plain_list():
 
 # --- Airflow --------------------------------------------------------------------------------------
 
+def dag_file(state, dags=("test-dp-infrastructure",), serving=()):
+    return {"path": "dags/test_dp_infrastructure_dag.py", "name": "test_dp_infrastructure_dag.py", "state": state,
+            "dags": list(dags), "serving": list(serving)}
+
+
+def test_airflow_dag_files_pushed_version_served():
+    api = good_api(dag_files=[dag_file("parsed", serving=["test-dp-infrastructure"])], waited=40)
+    by = {f["check"]: f for f in airflow_findings(api)}
+    assert by["airflow dag files"] == {"check": "airflow dag files", "status": "OK",
+                                       "detail": "pushed version served: test_dp_infrastructure_dag.py (test-dp-infrastructure)"}
+
+
+def test_airflow_dag_files_import_error_names_file_and_message():
+    errors = uri(200, {"import_errors": [{"filename": "test_dp_infrastructure_dag.py", "stack_trace":
+                                          "Traceback...\nAirflowTimetableInvalid: Exactly 5, 6 or 7 columns has to be specified"}],
+                       "total_entries": 1})
+    by = {f["check"]: f for f in airflow_findings(good_api(import_errors=errors, dag_files=[dag_file("import error")]))}
+    assert by["airflow dag files"]["status"] == "FAIL"
+    assert by["airflow dag files"]["detail"] == ("test_dp_infrastructure_dag.py: the pushed version does not import: "
+                                                 "AirflowTimetableInvalid: Exactly 5, 6 or 7 columns has to be specified")
+    assert by["airflow import errors"]["detail"] == ("1 import error(s): test_dp_infrastructure_dag.py: "
+                                                     "AirflowTimetableInvalid: Exactly 5, 6 or 7 columns has to be specified")
+
+
+def test_airflow_dag_files_older_version_or_nothing_yet():
+    by = {f["check"]: f for f in airflow_findings(good_api(dag_files=[dag_file("pending")], waited=300))}
+    assert by["airflow dag files"]["detail"] == ("test_dp_infrastructure_dag.py: Airflow still serves an older version after 300 s "
+                                                 "(DAG(s) test-dp-infrastructure)")
+    by = {f["check"]: f for f in airflow_findings(good_api(dag_files=[dag_file("pending", dags=())], waited=300))}
+    assert by["airflow dag files"]["detail"] == ("test_dp_infrastructure_dag.py: no DAG from it and no import error after 300 s "
+                                                 "(git-sync or the dag-processor behind?)")
+
+
+def test_airflow_no_dag_files_no_finding():
+    assert "airflow dag files" not in statuses(airflow_findings(good_api(dag_files=[])))
+
+
 def test_airflow_all_good():
     findings = airflow_findings(good_api())
     assert statuses(findings) == {"airflow api": "OK", "airflow health": "OK", "airflow dags": "OK", "airflow import errors": "OK"}

@@ -80,11 +80,12 @@ yellow_build_image airflow "$image" "$context" "${build_mounts[@]}" \
 got=$(podman run --rm "$image" airflow version 2>/dev/null | tail -n 1)
 [ "$got" = "$airflow_version" ] || yellow_check_failed airflow "$image" "airflow version printed '$got', expected $airflow_version"
 got=$(podman run --rm -e CONNECTION_CHECK_MAX_COUNT=0 --entrypoint /bin/bash "$image" -c \
-  'id; echo "home=$HOME airflow_home=$AIRFLOW_HOME"; command -v airflow python; pip check;
+  'id; echo "home=$HOME airflow_home=$AIRFLOW_HOME"; command -v airflow python psql pg_isready; pip check;
    test -x /entrypoint && test -r /clean-logs && test -x /usr/bin/dumb-init && echo files-ok;
    touch "$AIRFLOW_HOME/write-test" && echo airflow-home-writable')
 for want in "uid=50000(airflow) gid=0(root)" "home=/home/airflow airflow_home=/opt/airflow" \
-    /home/airflow/.local/bin/airflow /home/airflow/.local/bin/python "No broken requirements found." files-ok \
+    /home/airflow/.local/bin/airflow /home/airflow/.local/bin/python /usr/bin/psql /usr/bin/pg_isready \
+    "No broken requirements found." files-ok \
     airflow-home-writable; do
   yellow_expect airflow "$image" "$want" "$got" "image contents"
 done

@@ -1,6 +1,6 @@
 # Copyright: (c) 2026, DataSurface Yellow maintainers
 # Apache License 2.0 (see LICENSE)
-"""Tests on the running lab (`make lab` first; scripts/lab_e2e.sh runs them between its day-2 step and the
+"""Tests on the running lab (`make lab` first; meant as the step of scripts/lab_e2e.sh between its day-2 step and the
 secret sweep): what only a real platform can answer, each through the collection's own playbooks.
 
 - A DAG with an import error, pushed through the bootstrap role (a model whose schedule is not a cron

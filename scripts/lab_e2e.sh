@@ -4,7 +4,7 @@
 # second site.yml run at -vvv that must report changed=0 on every host and leave the cluster as it was
 # (the same Jobs, the Helm release's revision unchanged, no pod recreated: read from the real control
 # plane), a --check run that must pass and change nothing, the verify report OK and marked simulated,
-# day 2 (update_image: exactly model-merge created again), a sweep of every log for every lab secret
+# day 2 (update_image: exactly model-merge created again), the tests on the running lab (tests/lab/tests), a sweep of every log for every lab secret
 # (.lab/secrets and the control plane's client keys: plain, base64, base64 of user:password;
 # scripts/assert_no_secrets.py, `0 hits`), then `make lab-down`.
 # The control plane: the lab's own in .lab/cluster, with the node containers joined as real nodes.
@@ -153,15 +153,25 @@ PY
 grep -E '^[a-z0-9.-]+ +: ok=' "$logs/lab-update-image.log"
 took
 
+step "tests on the running lab (tests/lab/tests: an import error reported by verify, a wrong registry password, pg_hba)"
+rm -f "$logs"/lab-tests-*.log
+python3 -m pytest tests/lab/tests -q -s -p no:cacheprovider >"$logs/lab-tests.log" 2>&1 ||
+  { fail "tests on the running lab failed (see $logs/lab-tests.log)"; tail -n 60 "$logs/lab-tests.log"; }
+grep -E ': rc [0-9]+ in [0-9]+ s$|^k8s_job failed after|[0-9]+ (passed|failed)' "$logs/lab-tests.log" | tail -n 15
+took
+
 echo "--- every lab secret and the control plane's client keys (plain, base64, base64 of user:password) in no log"
 # The client keys' PEM body lines, one per file (the sweep reads each file's first word); owner only, removed after.
 keys=$(mktemp -d)
 for key in operator admin; do
   grep -v -- '-----' "$cluster_dir/pki/$key.key" | awk -v d="$keys" -v k="$key" 'length($0) >= 16 {print > (d "/" k "-key-line" NR)}'
 done
+test_logs=()
+for f in "$logs"/lab-tests-*.log; do [ -e "$f" ] && test_logs+=(--log "$f"); done
 python3 scripts/assert_no_secrets.py --secrets-dir .lab/secrets --secrets-dir "$keys" --users-from inventories/lab/group_vars \
   --log "$logs/lab-run1.log" --log "$logs/lab-run2.log" --log "$logs/lab-check.log" \
-  --log "$logs/lab-push-tag.log" --log "$logs/lab-update-image.log" || fail "a lab secret reached the output"
+  --log "$logs/lab-push-tag.log" --log "$logs/lab-update-image.log" --log "$logs/lab-tests.log" \
+  "${test_logs[@]}" || fail "a lab secret reached the output"
 rm -rf "$keys"
 
 step "make lab-down"

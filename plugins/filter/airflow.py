@@ -69,17 +69,19 @@ def airflow_key_secret_names(values: Any, release: str) -> list[str]:
 
 
 def airflow_key_secret_plan(values: Any, release: str, namespace: str, found: Any, labels: Any = None) -> dict[str, Any]:
-    """Secrets to create (once) for the chart-generated keys, from a looped ``k8s_info`` read of their names."""
+    """Secrets to create (once) for the chart-generated keys, from one ``k8s_info`` list of the namespace's Secrets."""
     if not isinstance(values, dict):
         raise AnsibleFilterError("airflow_key_secret_plan expects the Helm values as a dictionary")
-    results = found.get("results", []) if isinstance(found, dict) else list(found or [])
+    if not isinstance(found, dict) or "results" in found:
+        raise AnsibleFilterError("airflow_key_secret_plan expects the registered result of one k8s_info list of the Secrets")
+    if found.get("failed") or not isinstance(found.get("resources"), list):
+        raise AnsibleFilterError(f"airflow_key_secret_plan: listing the Secrets of {namespace} failed")
+    names = set(_key_secret_names(values, str(release)))
     existing: dict[str, Any] = {}
-    for result in results:
-        if not isinstance(result, dict) or "item" not in result:
-            raise AnsibleFilterError("airflow_key_secret_plan expects the registered result of a k8s_info loop over the names")
-        if result.get("failed") or "resources" not in result:
-            raise AnsibleFilterError(f"airflow_key_secret_plan: reading Secret {result['item']} failed")
-        existing[str(result["item"])] = (result.get("resources") or [None])[0]
+    for secret in found["resources"]:
+        name = ((secret or {}).get("metadata") or {}).get("name") if isinstance(secret, dict) else None
+        if name in names:
+            existing[str(name)] = secret
     return _key_secret_plan(values, str(release), str(namespace), existing, labels if isinstance(labels, dict) else None)
 
 

@@ -181,14 +181,21 @@ def test_an_existing_secret_without_its_key_is_a_problem_without_its_value():
     assert "airflow-static-fernet-key" not in [d["metadata"]["name"] for d in plan["create"]]
 
 
-def test_the_plan_filter_reads_a_k8s_info_loop():
-    found = {"results": [{"item": "airflow-static-fernet-key", "resources": [{"data": {"fernet-key": b64("k")}}]},
-                         {"item": "airflow-fernet-key", "resources": []}]}
+def test_the_plan_filter_reads_one_k8s_info_list_of_the_secrets():
+    found = {"resources": [{"metadata": {"name": "airflow-static-fernet-key"}, "data": {"fernet-key": b64("k")}},
+                           {"metadata": {"name": "sh.helm.release.v1.airflow.v1"}, "data": {"release": b64("x")}},
+                           {"metadata": {"name": "unrelated"}, "data": {"fernet-key": b64("other")}}]}
     plan = airflow_key_secret_plan(GOOD, "airflow", "ns", found)
-    assert "airflow-static-fernet-key" not in [d["metadata"]["name"] for d in plan["create"]]
+    created = [d["metadata"]["name"] for d in plan["create"]]
+    assert "airflow-static-fernet-key" not in created and created
+    assert plan["values"][0] == "k" and "other" not in plan["values"]
+    # the same as the plan from the names read one by one
+    assert plan["create"][0]["metadata"] == key_secret_plan(GOOD, "airflow", "ns", {"airflow-static-fernet-key": found["resources"][0]})["create"][0]["metadata"]
     from ansible.errors import AnsibleFilterError
-    with pytest.raises(AnsibleFilterError):
-        airflow_key_secret_plan(GOOD, "airflow", "ns", {"results": [{"item": "x", "failed": True, "msg": "forbidden"}]})
+    with pytest.raises(AnsibleFilterError, match="listing the Secrets of ns failed"):
+        airflow_key_secret_plan(GOOD, "airflow", "ns", {"failed": True, "msg": "forbidden"})
+    with pytest.raises(AnsibleFilterError, match="one k8s_info list"):
+        airflow_key_secret_plan(GOOD, "airflow", "ns", {"results": []})
 
 
 def test_scrub_removes_plain_url_and_base64_forms():

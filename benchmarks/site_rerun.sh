@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
-# site.yml on the local lab: wall time of the first run on a fresh lab vs the second run with
-# nothing to change, measured in one run of this script. The second run is what an operator pays
-# for re-running the whole platform "just to be sure"; the ratio second/first is what we claim.
+# site.yml on the local lab, measured in one run of this script: the wall time of (a) the first run on a fresh lab,
+# (b) a second run with nothing to change and (c) a --check run, the ratios b/a and c/a, and each run's five
+# costliest tasks (ansible.posix.profile_tasks, printed into each run's log). (b) is what an operator pays for
+# re-running the whole platform "just to be sure", (c) for checking drift.
 #
 # usage: benchmarks/site_rerun.sh [--keep]   (--keep leaves the lab up afterwards)
-# Needs: make setup and the lab image (make lab-image). Tears down any existing lab first
-# (its secrets in .lab/secrets stay). Takes several minutes (apt inside the lab containers).
-# Absolute times on this machine are noisy; only the ratio of one run means something.
+# Needs: make setup, the lab image and the lab's images (make lab builds them). Tears down any existing lab first
+# (its secrets in .lab/secrets stay). Absolute times on this machine are noisy; only the ratios of one run mean
+# something.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -25,19 +26,32 @@ log "fresh lab: down, up"
 ansible-playbook tests/lab/down.yml -i inventories/lab >"$logs/site-down.log" 2>&1
 ansible-playbook tests/lab/up.yml -i inventories/lab >"$logs/site-up.log" 2>&1
 
-log "(a) first site.yml run"
-start=$(seconds)
-ansible-playbook site.yml -i inventories/lab >"$logs/site-run1.log" 2>&1
-first=$(python3 -c "print(f'{$(seconds) - $start:.1f}')")
+export ANSIBLE_CALLBACKS_ENABLED=ansible.posix.profile_tasks PROFILE_TASKS_TASK_OUTPUT_LIMIT=5
+run() {  # run NAME [ARG...]: site.yml, its log in $logs/site-NAME.log; prints the seconds it took
+  local name=$1 start
+  shift
+  start=$(seconds)
+  ansible-playbook site.yml -i inventories/lab "$@" >"$logs/site-$name.log" 2>&1
+  python3 -c "print(f'{$(seconds) - $start:.1f}')"
+}
+# profile_tasks' summary: its slowest tasks, "role : task ---- 12.34s"
+top() { grep -E -- ' -{3,} +[0-9]+\.[0-9]+s$' "$1" | tail -n 5 | sed -E 's/ -{3,} +/  /; s/^/      /'; }
 
+log "(a) first site.yml run"
+first=$(run run1)
 log "(b) second site.yml run (nothing to change)"
-start=$(seconds)
-ansible-playbook site.yml -i inventories/lab >"$logs/site-run2.log" 2>&1
-second=$(python3 -c "print(f'{$(seconds) - $start:.1f}')")
+second=$(run run2)
+log "(c) site.yml --check"
+check=$(run check --check)
 
 $keep || ansible-playbook tests/lab/down.yml -i inventories/lab >>"$logs/site-down.log" 2>&1
 
-echo "site.yml on the local lab (3 nodes, PostgreSQL host, simulated cluster), one run of this script"
+echo "site.yml on the local lab (real control plane and nodes, Airflow, PostgreSQL host), one run of this script"
 printf '(a) first run   %7.1f s   changed: %s\n' "$first" "$(recap_changed "$logs/site-run1.log")"
+top "$logs/site-run1.log"
 printf '(b) second run  %7.1f s   changed: %s\n' "$second" "$(recap_changed "$logs/site-run2.log")"
+top "$logs/site-run2.log"
+printf '(c) --check     %7.1f s   changed: %s\n' "$check" "$(recap_changed "$logs/site-check.log")"
+top "$logs/site-check.log"
 python3 -c "print(f'b/a = {$second / $first:.2f}  (the no-change run takes {100 * $second / $first:.0f}% of the first)')"
+python3 -c "print(f'c/a = {$check / $first:.2f}  (the --check run takes {100 * $check / $first:.0f}% of the first)')"

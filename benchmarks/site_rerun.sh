@@ -34,8 +34,8 @@ run() {  # run NAME [ARG...]: site.yml, its log in $logs/site-NAME.log; prints t
   ansible-playbook site.yml -i inventories/lab "$@" >"$logs/site-$name.log" 2>&1
   python3 -c "print(f'{$(seconds) - $start:.1f}')"
 }
-# profile_tasks' summary: its slowest tasks, "role : task ---- 12.34s"
-top() { grep -E -- ' -{3,} +[0-9]+\.[0-9]+s$' "$1" | tail -n 5 | sed -E 's/ -{3,} +/  /; s/^/      /'; }
+# profile_tasks' summary after "TASKS RECAP": its slowest tasks, "role : task ---- 12.34s" (one dash at least)
+top() { sed -n '/^TASKS RECAP/,$p' "$1" | grep -E -- ' -+ [0-9]+\.[0-9]+s$' | head -n 5 | sed -E 's/ -+ ([0-9.]+s)$/  \1/; s/^/      /'; }
 
 log "(a) first site.yml run"
 first=$(run run1)

@@ -190,7 +190,8 @@ def test_the_plan_filter_reads_one_k8s_info_list_of_the_secrets():
     assert "airflow-static-fernet-key" not in created and created
     assert plan["values"][0] == "k" and "other" not in plan["values"]
     # the same as the plan from the names read one by one
-    assert plan["create"][0]["metadata"] == key_secret_plan(GOOD, "airflow", "ns", {"airflow-static-fernet-key": found["resources"][0]})["create"][0]["metadata"]
+    one_by_one = key_secret_plan(GOOD, "airflow", "ns", {"airflow-static-fernet-key": found["resources"][0]})
+    assert plan["create"][0]["metadata"] == one_by_one["create"][0]["metadata"]
     from ansible.errors import AnsibleFilterError
     with pytest.raises(AnsibleFilterError, match="listing the Secrets of ns failed"):
         airflow_key_secret_plan(GOOD, "airflow", "ns", {"failed": True, "msg": "forbidden"})

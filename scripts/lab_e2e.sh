@@ -4,8 +4,8 @@
 # second site.yml run at -vvv that must report changed=0 on every host and leave the cluster as it was
 # (the same Jobs, the Helm release's revision unchanged, no pod recreated: read from the real control
 # plane), a --check run that must pass and change nothing, the verify report OK and marked simulated,
-# day 2 (update_image: exactly model-merge created again), the tests on the running lab (tests/lab/tests), a sweep of every log for every lab secret
-# (.lab/secrets and the control plane's client keys: plain, base64, base64 of user:password;
+# day 2 (update_image: exactly model-merge created again), the tests on the running lab (tests/lab/tests), a sweep
+# of every log for every lab secret (.lab/secrets and the control plane's client keys: plain, base64, base64 of user:password;
 # scripts/assert_no_secrets.py, `0 hits`), then `make lab-down`.
 # The control plane: the lab's own in .lab/cluster, with the node containers joined as real nodes.
 set -uo pipefail

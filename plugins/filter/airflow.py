@@ -79,7 +79,7 @@ def airflow_key_secret_plan(values: Any, release: str, namespace: str, found: An
     names = set(_key_secret_names(values, str(release)))
     existing: dict[str, Any] = {}
     for secret in found["resources"]:
-        name = ((secret or {}).get("metadata") or {}).get("name") if isinstance(secret, dict) else None
+        name = (secret.get("metadata") or {}).get("name") if isinstance(secret, dict) else None
         if name in names:
             existing[str(name)] = secret
     return _key_secret_plan(values, str(release), str(namespace), existing, labels if isinstance(labels, dict) else None)

@@ -146,6 +146,30 @@ def test_airflow_dag_files_older_version_or_nothing_yet():
                                                  "(git-sync or the dag-processor behind?)")
 
 
+@pytest.mark.parametrize("deactivated", [False, True])
+def test_airflow_dag_of_a_file_that_no_longer_imports_is_missing_either_side_of_stale_marking(deactivated):
+    """Seen on the lab (Airflow 3.1.6): right after the failing parse the DAG is still listed (the version parsed
+    before the push); it is marked stale a minute or two later. Verify says the same either way."""
+    errors = uri(200, {"import_errors": [{"filename": "test_dp_infrastructure_dag.py", "stack_trace": "AirflowTimetableInvalid: x"}],
+                       "total_entries": 1})
+    listed = [] if deactivated else [{"dag_id": "test-dp-infrastructure", "is_paused": False,
+                                      "relative_fileloc": "test_dp_infrastructure_dag.py"}]
+    dags = [uri(200, {"dags": listed, "total_entries": len(listed)})]
+    api = good_api(dags=dags, import_errors=errors, expected_dags=1, required_dags=["test-dp-infrastructure"],
+                   dag_files=[dag_file("import error", dags=[d["dag_id"] for d in listed])])
+    by = {f["check"]: f for f in airflow_findings(api)}
+    assert by["airflow dags"]["status"] == "FAIL"
+    assert by["airflow dags"]["detail"] == ("0 DAGs, expected 1; missing DAG(s): test-dp-infrastructure [0 DAG(s): none]" if deactivated
+                                            else "0 DAGs, expected 1; missing DAG(s): test-dp-infrastructure [1 DAG(s): "
+                                            "test-dp-infrastructure; from before the push, their file not importing now: "
+                                            "test-dp-infrastructure]")
+
+
+def test_airflow_dag_listed_from_a_file_that_parsed_counts():
+    api = good_api(dag_files=[dag_file("parsed", dags=["test_dp_factory"], serving=["test_dp_factory"])])
+    assert statuses(airflow_findings(api))["airflow dags"] == "OK"
+
+
 def test_airflow_no_dag_files_no_finding():
     assert "airflow dag files" not in statuses(airflow_findings(good_api(dag_files=[])))
 

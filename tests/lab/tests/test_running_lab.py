@@ -113,10 +113,14 @@ def test_import_error_pushed_through_bootstrap_is_reported_by_verify(lab, tmp_pa
     assert checks["airflow dag files"] == {"check": "airflow dag files", "status": "FAIL",
                                            "detail": f"{DAG_FILE}: the pushed version does not import: {CRON_ERROR}"}
     # The run failed on exactly that (the platform itself is fine).
-    # Airflow 3.1.6 lists no DAG from a file that does not import: the DAG is reported missing too.
+    # The DAG is missing in the pushed version. Airflow 3.1.6 keeps listing the version parsed before the push until
+    # its cleanup scan marks it stale (the failing parse 50 s newer than the last good one, scans every 60 s):
+    # both were seen (the lab here, CI), verify reports either as missing.
     failed = sorted(name for name, check in checks.items() if check["status"] == "FAIL")
     assert failed == ["airflow dag files", "airflow dags", "airflow import errors"], checks
-    assert checks["airflow dags"]["detail"].startswith("0 DAGs, expected 1; missing DAG(s): test-dp-infrastructure"), checks
+    assert re.fullmatch(re.escape("0 DAGs, expected 1; missing DAG(s): test-dp-infrastructure [")
+                        + r"(0 DAG\(s\): none|1 DAG\(s\)( \(1 paused\))?: test-dp-infrastructure; from before the push, "
+                        r"their file not importing now: test-dp-infrastructure)\]", checks["airflow dags"]["detail"]), checks
     assert re.search(r"verify: 3 check\(s\) failed: .*airflow import errors -> 1 import error\(s\): "
                      + re.escape(f"{DAG_FILE}: {CRON_ERROR}"), output), output[-3000:]
 

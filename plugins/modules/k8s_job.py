@@ -46,8 +46,11 @@ description:
     namespace -, an exceeded ResourceQuota; a Pod Security violation fails at once). An expired watch (410
     Gone) is answered by listing again.
   - O(state=absent) deletes the Job with its pods and waits until they are gone.
-  - Authentication options and the C(K8S_AUTH_*) environment variables work as in M(kubernetes.core.k8s); the
-    client is built by kubernetes.core.
+  - Authentication options and the C(K8S_AUTH_*) environment variables work as in M(kubernetes.core.k8s), in the
+    same order (host with a token or client certificate, else the kubeconfig and its context, else a pod's service
+    account). The module talks to the API with urllib3 and does not import the C(kubernetes) Python library, except
+    for a kubeconfig user with an C(exec) credential plugin or an C(auth-provider), which kubernetes.core's client
+    builder handles.
 options:
   definition:
     description:
@@ -115,7 +118,8 @@ options:
 extends_documentation_fragment:
   - kubernetes.core.k8s_auth_options
 requirements:
-  - kubernetes >= 24.2.0 (Python library)
+  - urllib3 (Python library)
+  - kubernetes >= 24.2.0 (Python library), only for a kubeconfig user with an C(exec) plugin or C(auth-provider)
 notes:
   - Validation happens before any cluster call. The manifest must be one C(batch/v1) Job with a DNS-1123 name of
     at most 63 characters (C(generateName) is not supported); the namespace options must agree.
@@ -289,8 +293,8 @@ from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 from ansible.module_utils.common.yaml import HAS_YAML, yaml_load_all
 from ansible_collections.kubernetes.core.plugins.module_utils.args_common import AUTH_ARG_SPEC
 from ansible_collections.datasurface.yellow.plugins.module_utils.k8s.client import (
-    HAS_KUBERNETES,
-    KUBERNETES_IMPORT_ERROR,
+    HAS_URLLIB3,
+    URLLIB3_IMPORT_ERROR,
     ClientError,
     JobApi,
     K8sApiError,
@@ -361,8 +365,8 @@ def main():
         failure = dict(msg=str(exc))
     if failure:
         module.fail_json(**failure)
-    if not HAS_KUBERNETES:
-        module.fail_json(msg=missing_required_lib("kubernetes"), exception=KUBERNETES_IMPORT_ERROR)
+    if not HAS_URLLIB3:
+        module.fail_json(msg=missing_required_lib("urllib3"), exception=URLLIB3_IMPORT_ERROR)
 
     result = None
     try:

@@ -2,6 +2,7 @@
 # Apache License 2.0 (see LICENSE)
 """Kubernetes helpers for this collection's modules.
 
-``client``: an API client built the kubernetes.core way (same auth options and ``K8S_AUTH_*`` variables) and
+``kubeconfig``: connection settings from a kubeconfig or a pod's service account. ``client``: the API client on
+urllib3 (kubernetes.core's auth options and ``K8S_AUTH_*`` variables, without importing the kubernetes package) and
 ``JobApi``, the raw-JSON calls the Job module makes. ``job``: the Job run/watch/wait state machine.
 """

@@ -120,6 +120,7 @@ module containerd_image
 module registry_login
 module datasurface_bootstrap
 module k8s_job
+module k8s_read
 module check_inputs
 module git_checkout
 module git_publish
@@ -127,6 +128,7 @@ filter airflow_values_problems
 filter preflight_problems
 filter verify_findings
 filter capacity_report
+filter k8s_object_queries
 LIST
 }
 

@@ -8,7 +8,7 @@ cd "$(dirname "$0")/../.."
 
 suite=bookworm
 mirror=${YELLOW_LAB_MIRROR:-http://deb.debian.org/debian}
-packages=python3,python3-apt,sudo,ca-certificates,iproute2,procps,gnupg,curl
+packages=python3,python3-apt,sudo,ca-certificates,iproute2,procps,gnupg,curl,openssh-server
 repo=localhost/datasurface-yellow-lab/$suite
 recipe_hash=$(printf '%s|%s|%s' "$suite" "$packages" "v2" | sha256sum | cut -c1-12)
 image=$repo:$recipe_hash

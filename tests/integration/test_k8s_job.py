@@ -428,11 +428,14 @@ def test_a_job_deleted_while_its_pods_terminate_is_waited_for(cluster: Cluster, 
         samples: List[Tuple[bool, Optional[str]]] = []
         stop = threading.Event()
 
-        def poll() -> None:  # the Job first: a pod seen after it existed then as well (a gone pod never returns)
+        def sample() -> None:  # the Job first: a pod seen after it existed then as well (a gone pod never returns)
+            job = get(cluster, "job", "linger", ns)
+            pod = get(cluster, "pod", old_pod, ns) is not None
+            samples.append((pod, job["metadata"]["uid"] if job else None))
+
+        def poll() -> None:
             while not stop.is_set():
-                job = get(cluster, "job", "linger", ns)
-                pod = get(cluster, "pod", old_pod, ns) is not None
-                samples.append((pod, job["metadata"]["uid"] if job else None))
+                sample()
                 time.sleep(0.1)
 
         thread = threading.Thread(target=poll, daemon=True)
@@ -442,6 +445,9 @@ def test_a_job_deleted_while_its_pods_terminate_is_waited_for(cluster: Cluster, 
         finally:
             stop.set()
             thread.join()
+        # One sample after the module returned: a sample takes two kubectl runs, longer than the module takes from
+        # creating the Job to its exit, so the poller alone may stop before it sees the new Job.
+        sample()
         return result, samples
 
     first = k8s_job(k8s_env, tmp_path, definition=manifest, wait=False)

@@ -57,6 +57,7 @@ CONNECT_TIMEOUT = 10
 # A watch that stays silent for longer than its server-side timeoutSeconds plus this is considered dead.
 READ_SLACK = 30
 USER_AGENT = "datasurface.yellow/k8s_job"
+POOL_SIZE = 8
 
 
 class K8sApiError(Exception):
@@ -250,6 +251,9 @@ class ApiClient:
         self.settings = settings
         self.configuration = Configuration(settings)
         pool_args: Dict[str, Any] = {
+            # Watches run beside other requests: room for their connections, so none is closed and opened again
+            # (the kubernetes client's default is 5 per CPU).
+            "maxsize": POOL_SIZE,
             "cert_reqs": "CERT_REQUIRED" if settings.verify_ssl else "CERT_NONE",
             "ca_certs": settings.ssl_ca_cert, "cert_file": settings.cert_file, "key_file": settings.key_file,
         }

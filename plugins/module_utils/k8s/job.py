@@ -947,8 +947,13 @@ class JobRunner:
         claims: List[Obj] = []
         if verdict is not None and verdict.reason == UNSCHEDULABLE and verdict.pod:
             verdict, claims = self._unbound_claims(verdict, state.pods.get(verdict.pod) or {})
+        # The events and the logs are independent reads: fetched side by side, the report is out sooner.
+        logs: Dict[str, Dict[str, str]] = {}
+        reader = threading.Thread(target=lambda: logs.update(self.logs(pods)), daemon=True)
+        reader.start()
         result["events"] = self.events(final, result["pods"], [c["metadata"]["name"] for c in claims])
-        result["logs"] = self.logs(pods)
+        reader.join()
+        result["logs"] = logs
         if verdict is None:
             result["result"] = "timeout"
             msg = f"job {self.label} not finished after {_seconds(self.timeout)} s: {state.describe()}"

@@ -56,7 +56,7 @@ def test_one_run_answers_what_k8s_info_answers(cluster: Cluster, k8s_namespace: 
                {"kind": "Pod", "namespace": ns, "field_selectors": ["status.phase!=Succeeded", "status.phase!=Failed"]}]
     kubeconfig = k8s_env["KUBECONFIG"]
     tasks = [{"name": "read", "datasurface.yellow.k8s_read": {"kubeconfig": kubeconfig, "queries": queries}}]
-    tasks += [{"name": f"info {i}", "kubernetes.core.k8s_info": dict({k: v for k, v in q.items()}, kubeconfig=kubeconfig)}
+    tasks += [{"name": f"info {i}", "kubernetes.core.k8s_info": dict(q, kubeconfig=kubeconfig)}
               for i, q in enumerate(queries)]
     for check in (False, True):
         results = _playbook(k8s_env, tmp_path, tasks, check=check)

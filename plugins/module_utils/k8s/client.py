@@ -469,4 +469,3 @@ class JobApi:
             return response.data.decode("utf-8", "replace")
         finally:
             response.release_conn()
-

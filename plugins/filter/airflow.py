@@ -72,8 +72,9 @@ def airflow_key_secret_plan(values: Any, release: str, namespace: str, found: An
     """Secrets to create (once) for the chart-generated keys, from one ``k8s_info`` list of the namespace's Secrets."""
     if not isinstance(values, dict):
         raise AnsibleFilterError("airflow_key_secret_plan expects the Helm values as a dictionary")
-    if not isinstance(found, dict) or "results" in found:
-        raise AnsibleFilterError("airflow_key_secret_plan expects the registered result of one k8s_info list of the Secrets")
+    if not isinstance(found, dict) or "answers" in found or "results" in found:
+        raise AnsibleFilterError("airflow_key_secret_plan expects one answer (k8s_read's answers[0], or a k8s_info result) "
+                                 "listing the Secrets")
     if found.get("failed") or not isinstance(found.get("resources"), list):
         raise AnsibleFilterError(f"airflow_key_secret_plan: listing the Secrets of {namespace} failed")
     names = set(_key_secret_names(values, str(release)))

@@ -13,7 +13,7 @@ author: DataSurface Yellow maintainers (@datasurface)
 description:
   - Answers a list of queries, each what one M(kubernetes.core.k8s_info) task asks (a kind in an API version,
     optionally one name, a namespace and label and field selectors), in one module run and one connection, and
-    returns each answer in k8s_info's shape (RV(results[].api_found), RV(results[].resources)). A playbook that
+    returns each answer in k8s_info's shape (RV(answers[].api_found), RV(answers[].resources)). A playbook that
     needs several kinds or several named objects pays one module start-up instead of one per kind or object.
   - Kinds are found by discovery of their group version, as kubernetes.core finds them (kind, plural name,
     singular name or short name); each group version is asked once per run. Items of a list get C(apiVersion)
@@ -68,6 +68,9 @@ requirements:
   - kubernetes >= 24.2.0 (Python library), only for a kubeconfig user with an C(exec) plugin or C(auth-provider)
 notes:
   - Registered results that hold Secrets hold their data; use C(no_log) on such tasks as with k8s_info.
+  - The answers are returned as RV(answers), not C(results), because ansible-core 2.19 takes a top-level C(results)
+    list for a loop's results, prints those of its items that lack C(_ansible_no_log) even under C(no_log), and
+    fails the task when one of them says C(failed).
 seealso:
   - module: kubernetes.core.k8s_info
   - module: datasurface.yellow.k8s_job
@@ -85,7 +88,7 @@ EXAMPLES = r"""
 
 - name: Show how many nodes there are
   ansible.builtin.debug:
-    msg: "{{ cluster.results[0].resources | length }} nodes"
+    msg: "{{ cluster.answers[0].resources | length }} nodes"
 
 - name: Read the Airflow pods and the Services, going on when one is refused
   datasurface.yellow.k8s_read:
@@ -101,7 +104,7 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
-results:
+answers:
   description: One answer per query, in order.
   returned: always
   type: list
@@ -169,12 +172,12 @@ def main():
         client = api_client(module.params)
     except ClientError as exc:
         if module.params["fail_on_error"]:
-            module.fail_json(msg=str(exc), changed=False, results=[])
-        module.exit_json(changed=False, results=[dict(query=query, failed=True, msg=str(exc), reason="ClientError") for query in queries])
-    results, error = read_all(client, queries, module.params["fail_on_error"])
+            module.fail_json(msg=str(exc), changed=False, answers=[])
+        module.exit_json(changed=False, answers=[dict(query=query, failed=True, msg=str(exc), reason="ClientError") for query in queries])
+    answers, error = read_all(client, queries, module.params["fail_on_error"])
     if error is not None:
-        module.fail_json(msg=error, changed=False, results=results)
-    module.exit_json(changed=False, results=results)
+        module.fail_json(msg=error, changed=False, answers=answers)
+    module.exit_json(changed=False, answers=answers)
 
 
 if __name__ == "__main__":

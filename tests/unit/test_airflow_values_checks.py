@@ -195,8 +195,9 @@ def test_the_plan_filter_reads_one_k8s_info_list_of_the_secrets():
     from ansible.errors import AnsibleFilterError
     with pytest.raises(AnsibleFilterError, match="listing the Secrets of ns failed"):
         airflow_key_secret_plan(GOOD, "airflow", "ns", {"failed": True, "msg": "forbidden"})
-    with pytest.raises(AnsibleFilterError, match="one k8s_info list"):
-        airflow_key_secret_plan(GOOD, "airflow", "ns", {"results": []})
+    for whole in ({"answers": []}, {"results": []}):  # the whole registered result, not one answer
+        with pytest.raises(AnsibleFilterError, match="expects one answer"):
+            airflow_key_secret_plan(GOOD, "airflow", "ns", whole)
 
 
 def test_scrub_removes_plain_url_and_base64_forms():

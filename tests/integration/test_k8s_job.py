@@ -246,7 +246,9 @@ def test_waits_on_a_running_job_and_replaces_a_failed_one(cluster: Cluster, k8s_
     ns = k8s_namespace
     token = ns[-11:].strip("-")
     selector = {"nodeSelector": {"yellow.test/hb-wait": token}}
-    doomed = job_manifest("ring3", ns, pod_spec=selector, activeDeadlineSeconds=2)
+    # The deadline fails the first ring3 (no node matches yet) and must leave its recreation, once a node matches,
+    # room to be scheduled and completed on a machine loaded by the lab beside the tests (2 s did not, once).
+    doomed = job_manifest("ring3", ns, pod_spec=selector, activeDeadlineSeconds=15)
     merge = job_manifest("merge", ns, pod_spec=selector)
     try:
         for manifest in (doomed, merge):

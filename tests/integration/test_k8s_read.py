@@ -4,7 +4,7 @@
 answers what several kubernetes.core.k8s_info runs answer, object for object (the same queries through k8s_info in
 one playbook, compared item by item), in check mode too; a name that does not exist, a kind the server does not
 serve, a bad selector; a Forbidden query failing the run, or only itself with fail_on_error=false; a server that
-cannot be reached."""
+cannot be reached; a Secret read under no_log not printed at -vvv."""
 
 from __future__ import annotations
 
@@ -109,7 +109,7 @@ def test_unserved_kinds_bad_selectors_refusals_and_no_server(cluster: Cluster, k
 
 def test_no_log_hides_what_it_read_at_any_verbosity(cluster: Cluster, k8s_namespace: str, k8s_env: Dict[str, str],
                                                     tmp_path: Path) -> None:
-    """A Secret read under no_log reaches neither -vvv output nor the failure of a later read in the same run
+    """A Secret read under no_log is not printed at -vvv, also when another query of the same read is refused
     (ansible-core 2.19 prints a top-level ``results`` list item by item even under no_log: the answers are not one)."""
     value = "k8s-read pw 7f3e"
     cluster.apply([{"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "s-1", "namespace": k8s_namespace},

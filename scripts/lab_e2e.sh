@@ -175,6 +175,9 @@ python3 scripts/assert_no_secrets.py --secrets-dir .lab/secrets --secrets-dir "$
 rm -rf "$keys"
 
 step "make lab-down"
-make -s lab-down >"$logs/lab-down.log" 2>&1 || fail "make lab-down failed"
+# At -v: a removal that had to be tried again leaves its error in the log, printed here.
+ANSIBLE_VERBOSITY=1 make -s lab-down >"$logs/lab-down.log" 2>&1 ||
+  { fail "make lab-down failed (see $logs/lab-down.log)"; tail -n 40 "$logs/lab-down.log"; }
+grep -A3 -- '^FAILED - RETRYING' "$logs/lab-down.log" | cut -c1-600 || true
 took
 exit $rc

@@ -158,4 +158,6 @@ install_system_packages
 create_venv
 link_collection
 seed_ansible_test_pip
-log "ready: $root/.venv ($(.venv/bin/ansible --version | head -1))"
+# The whole output read first: `| head -1` closed the pipe on it (a BrokenPipe traceback under ANSIBLE_VERBOSITY).
+version=$(.venv/bin/ansible --version)
+log "ready: $root/.venv (${version%%$'\n'*})"

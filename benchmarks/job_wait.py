@@ -3,7 +3,8 @@
 # Apache License 2.0 (see LICENSE)
 """Time-to-report of a Job whose pod fails about 1 s after it starts, on the real control plane, measured in one run.
 
-(a) datasurface.yellow.k8s_job through ansible (``ansible localhost -m``, start-up included), against
+(a) datasurface.yellow.k8s_job through ansible (``ansible localhost -m``, start-up included) and (a') as a task of an
+``ansible-playbook`` run (profile_tasks' figure for the task: what a playbook pays for it), against
 (b) the manual flow: ``kubectl apply -f job.yaml`` + ``kubectl wait --for=condition=complete --timeout=60s job/NAME``,
 which never returns early on a failed Job and sits out its timeout.
 
@@ -30,6 +31,7 @@ import contextlib
 import datetime
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -179,6 +181,26 @@ def main() -> int:
             a_total = t1 - t0
             a_said = result.get("msg", "")
 
+            # (a') the same, as a task of a playbook: what a site.yml or day-2 run pays for it (profile_tasks' figure:
+            # the task from its start to its result; ansible-playbook's own start-up is outside it)
+            src_task = work / "a-task.yaml"
+            src_task.write_text(yaml.safe_dump(job("bench-k8s-task", namespace, args.fail_after)), encoding="utf-8")
+            book = work / "task.yml"
+            book.write_text(yaml.safe_dump([{"name": "Bench", "hosts": "localhost", "gather_facts": False, "tasks": [
+                {"name": "Run the doomed Job", "datasurface.yellow.k8s_job": {**module_args, "src": str(src_task)},
+                 "ignore_errors": True}]}]), encoding="utf-8")
+            log("(a') the same k8s_job as a task of an ansible-playbook run (profile_tasks)")
+            played = subprocess.run([str(bindir / "ansible-playbook"), "-i", "localhost,", "-c", "local",
+                                     "-e", f"ansible_python_interpreter={sys.executable}", str(book)],
+                                    env=dict(env, ANSIBLE_STDOUT_CALLBACK="ansible.builtin.default",
+                                             ANSIBLE_CALLBACKS_ENABLED="ansible.posix.profile_tasks"),
+                                    cwd=ROOT, capture_output=True, text=True, check=False)
+            found = re.search(r"^Run the doomed Job -+ ([0-9.]+)s$", played.stdout, re.M)
+            if not found or "BackoffLimitExceeded" not in played.stdout:
+                log(f"the playbook's k8s_job task did not report the failed Job:\n{played.stdout}\n{played.stderr}")
+                return 1
+            a_task = float(found.group(1))
+
             # (b) the manual flow: kubectl apply, then kubectl wait for the Complete condition
             manifest = work / "b.yaml"
             manifest.write_text(yaml.safe_dump(job("bench-kubectl", namespace, args.fail_after)), encoding="utf-8")
@@ -214,6 +236,7 @@ def main() -> int:
           f"(the module's own wait: {result.get('duration', 0.0):.2f} s)")
     print(f"    reported {after(a_end, watch_a)}")
     print(f"    said: {a_said[:200]}")
+    print(f"(a') k8s_job as a playbook task (profile_tasks)  {a_task:8.2f} s")
     print(f"(b) kubectl apply + kubectl wait (manual flow)  {b_total:8.2f} s  rc={waited.returncode}")
     print(f"    reported {after(b_end, watch_b)}")
     print(f"    said: {b_said}")
@@ -221,6 +244,7 @@ def main() -> int:
         lag_a, lag_b = a_end - watch_a.seen, b_end - watch_b.seen
         print(f"after-Failed lag b/a = {lag_b / lag_a:.1f}  (k8s_job reports {lag_a:.2f} s after Failed, kubectl wait {lag_b:.2f} s)")
     print(f"whole run b/a = {b_total / a_total:.1f}  (k8s_job reports a failed Job {b_total / a_total:.1f}x sooner, with the reason and the logs)")
+    print(f"task b/a' = {b_total / a_task:.1f}  (as a playbook task, k8s_job reports it {b_total / a_task:.1f}x sooner)")
     return 0
 
 

@@ -179,5 +179,8 @@ step "make lab-down"
 ANSIBLE_VERBOSITY=1 make -s lab-down >"$logs/lab-down.log" 2>&1 ||
   { fail "make lab-down failed (see $logs/lab-down.log)"; tail -n 40 "$logs/lab-down.log"; }
 grep -A3 -- '^FAILED - RETRYING' "$logs/lab-down.log" | cut -c1-600 || true
+# The -v log too: no lab secret (they stay in .lab/secrets; the control plane's keys went with it).
+python3 scripts/assert_no_secrets.py --secrets-dir .lab/secrets --users-from inventories/lab/group_vars \
+  --log "$logs/lab-down.log" || fail "a lab secret reached lab-down's output"
 took
 exit $rc

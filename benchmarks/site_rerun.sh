@@ -34,6 +34,23 @@ run() {  # run NAME [ARG...]: site.yml, its log in $logs/site-NAME.log; prints t
   ansible-playbook site.yml -i inventories/lab "$@" >"$logs/site-$name.log" 2>&1
   python3 -c "print(f'{$(seconds) - $start:.1f}')"
 }
+# Seconds a task took in a run's log: profile_tasks stamps each task header with the time the previous task took.
+# Used for verify's Airflow API check, which waits for Airflow to settle (Airflow's time, not the collection's work).
+task_seconds() {
+  python3 - "$1" "$2" <<'PY'
+import re, sys
+lines = open(sys.argv[1]).read().splitlines()
+starts = [i for i, line in enumerate(lines) if line.startswith("TASK [") or line.startswith("PLAY RECAP")]
+for here, following in zip(starts, starts[1:]):
+    if sys.argv[2] in lines[here]:
+        stamp = re.search(r"\((\d+):(\d+):(\d+\.\d+)\)", " ".join(lines[following:following + 2]))
+        print(f"{int(stamp[1]) * 3600 + int(stamp[2]) * 60 + float(stamp[3]):.1f}" if stamp else "?")
+        break
+else:
+    print("?")
+PY
+}
+waited() { task_seconds "$logs/site-$1.log" "verify : Read the Airflow REST API]"; }
 # profile_tasks' summary after "TASKS RECAP": its slowest tasks, "role : task ---- 12.34s" (one dash at least)
 top() { sed -n '/^TASKS RECAP/,$p' "$1" | grep -E -- ' -+ [0-9]+\.[0-9]+s$' | head -n 5 | sed -E 's/ -+ ([0-9.]+s)$/  \1/; s/^/      /'; }
 
@@ -47,11 +64,11 @@ check=$(run check --check)
 $keep || ansible-playbook tests/lab/down.yml -i inventories/lab >>"$logs/site-down.log" 2>&1
 
 echo "site.yml on the local lab (real control plane and nodes, Airflow, PostgreSQL host), one run of this script"
-printf '(a) first run   %7.1f s   changed: %s\n' "$first" "$(recap_changed "$logs/site-run1.log")"
+printf '(a) first run   %7.1f s   changed: %s  Airflow API check %s s\n' "$first" "$(recap_changed "$logs/site-run1.log")" "$(waited run1)"
 top "$logs/site-run1.log"
-printf '(b) second run  %7.1f s   changed: %s\n' "$second" "$(recap_changed "$logs/site-run2.log")"
+printf '(b) second run  %7.1f s   changed: %s  Airflow API check %s s\n' "$second" "$(recap_changed "$logs/site-run2.log")" "$(waited run2)"
 top "$logs/site-run2.log"
-printf '(c) --check     %7.1f s   changed: %s\n' "$check" "$(recap_changed "$logs/site-check.log")"
+printf '(c) --check     %7.1f s   changed: %s  Airflow API check %s s\n' "$check" "$(recap_changed "$logs/site-check.log")" "$(waited check)"
 top "$logs/site-check.log"
 python3 -c "print(f'b/a = {$second / $first:.2f}  (the no-change run takes {100 * $second / $first:.0f}% of the first)')"
 python3 -c "print(f'c/a = {$check / $first:.2f}  (the --check run takes {100 * $check / $first:.0f}% of the first)')"

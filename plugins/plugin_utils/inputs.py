@@ -114,6 +114,7 @@ FORMATS: dict[str, Callable[[Any], str | None]] = {
     "yellow_ops_simulator_image": image_problem,
     "yellow_verify_probe_image": image_problem,
     "yellow_verify_airflow_settle_timeout": _non_negative,  # 0: ask once
+    "yellow_verify_airflow_settle_interval": _positive,
 }
 SUFFIX_FORMATS: tuple[tuple[str, Callable[[Any], str | None]], ...] = (
     ("_port", _port_problem),

@@ -129,6 +129,7 @@ filter preflight_problems
 filter verify_findings
 filter capacity_report
 filter k8s_object_queries
+filter k8s_pending
 LIST
 }
 

@@ -130,6 +130,7 @@ filter verify_findings
 filter capacity_report
 filter k8s_object_queries
 filter k8s_pending
+filter packages_missing
 LIST
 }
 

@@ -18,8 +18,8 @@ def packages_missing(wanted: Any, query_lines: Any) -> list[str]:
             raise AnsibleFilterError(f"packages_missing: {what} must be a list")
     installed = set()
     for line in query_lines:
-        name, _, state = str(line).partition(" ")
-        if state == "installed":
+        name, separator, state = str(line).partition(" ")
+        if separator and state == "installed":
             installed.add(name)
     return [str(package) for package in wanted if str(package) not in installed]
 
